@@ -1,0 +1,143 @@
+"""Denoising speed and peak memory on a 24-megapixel photo, beside OpenCV's NL-means.
+
+    .venv/bin/python benchmarks/speed.py [--sizes 6000x4000 3000x2000] [--tile N]
+
+Each measurement runs in its own child process so its peak resident memory (ru_maxrss) is
+its own. The denoiser is the shipped one when resources/weights has it; otherwise the
+shipped-size architecture with untrained weights (speed and memory do not depend on the
+weight values). OpenCV's fastNlMeansDenoisingColored runs on the same image in the same
+run as the reference for the speed ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# The CPU-sized denoiser we ship, used when no trained weights are installed yet.
+SHIPPED_DENOISER = {"base_channels": 16, "max_channels": 128}
+
+
+def synthetic_photo(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A deterministic 'photo': smooth sky-like gradients, edges, texture and sensor noise."""
+    rng = np.random.default_rng(seed)
+    y = np.linspace(0, 1, height, dtype=np.float32)[:, None]
+    x = np.linspace(0, 1, width, dtype=np.float32)[None, :]
+    image = np.empty((height, width, 3), np.uint8)
+    for c, phase in enumerate((0.0, 1.3, 2.6)):
+        base = 0.5 + 0.25 * np.sin(6 * x + phase) * np.cos(4 * y) + 0.2 * (x > 0.5) * (y > 0.4)
+        noise = rng.normal(0, 0.06, (height, width)).astype(np.float32)
+        image[..., c] = np.clip((base + noise) * 255, 0, 255).astype(np.uint8)
+    return image
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def child_engine(width: int, height: int, tile: int | None, threads: int) -> dict:
+    from engine import api
+    from engine.archs import build_arch
+    from engine.weights import Manifest, save_weights
+
+    image = synthetic_photo(width, height)
+    options = api.RunOptions(device="cpu", tile=tile, threads=threads)
+    label = "shipped weights"
+    try:
+        Manifest.load().find("denoise")
+    except api.ModelUnavailable:
+        tmp = Path(tempfile.mkdtemp()) / "denoise.pt"
+        save_weights(tmp, build_arch("denoise_unet", **SHIPPED_DENOISER), task="denoise")
+        options = api.RunOptions(device="cpu", tile=tile, threads=threads, weights=tmp)
+        label = f"denoise_unet {SHIPPED_DENOISER} (untrained)"
+    tiles = []
+    started = time.perf_counter()
+    result = api.denoise(image, options=options, progress=tiles.append)
+    seconds = time.perf_counter() - started
+    assert result.shape == image.shape
+    return {
+        "method": f"engine denoise ({label})",
+        "seconds": seconds,
+        "mp_per_s": width * height / 1e6 / seconds,
+        "peak_rss_mb": _peak_rss_mb(),
+        "buffers_mb": 2 * image.nbytes / 2**20,
+        "tiles": tiles[-1].total,
+    }
+
+
+def child_opencv(width: int, height: int, threads: int) -> dict:
+    import cv2
+
+    cv2.setNumThreads(threads)
+    image = synthetic_photo(width, height)
+    started = time.perf_counter()
+    result = cv2.fastNlMeansDenoisingColored(image, None, 10, 10, 7, 21)
+    seconds = time.perf_counter() - started
+    assert result.shape == image.shape
+    return {
+        "method": "OpenCV fastNlMeansDenoisingColored (h=10, 7, 21)",
+        "seconds": seconds,
+        "mp_per_s": width * height / 1e6 / seconds,
+        "peak_rss_mb": _peak_rss_mb(),
+        "buffers_mb": 2 * image.nbytes / 2**20,
+        "tiles": 0,
+    }
+
+
+def _in_child(args: list[str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["6000x4000"])
+    parser.add_argument("--tile", type=int, default=None, help="default: the engine's automatic")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-opencv", action="store_true")
+    parser.add_argument(
+        "--child", nargs=4, metavar=("KIND", "W", "H", "TILE"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.child:
+        kind, w, h, tile = args.child
+        tile_arg = int(tile) or None
+        if kind == "engine":
+            row = child_engine(int(w), int(h), tile_arg, args.threads)
+        else:
+            row = child_opencv(int(w), int(h), args.threads)
+        print(json.dumps(row))
+        return
+    rows = []
+    for size in args.sizes:
+        w, h = (int(v) for v in size.lower().split("x"))
+        rows.append((size, _in_child(["engine", str(w), str(h), str(args.tile or 0)])))
+        if not args.skip_opencv:
+            rows.append((size, _in_child(["opencv", str(w), str(h), "0"])))
+    print(f"CPU threads: {args.threads}\n")
+    print("| image | method | time (s) | MP/s | peak RSS (MB) | input+output buffers (MB) |")
+    print("|---|---|---|---|---|---|")
+    for size, r in rows:
+        print(
+            f"| {size} | {r['method']} | {r['seconds']:.1f} | {r['mp_per_s']:.2f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['buffers_mb']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""The engine's public API — the only engine module the editor imports.
+
+One call per task. Each takes an H×W×3 uint8 or uint16 RGB array and returns a new array of
+the same shape and dtype (the input is never modified). Progress is reported through a
+callback, cancellation is requested with a `CancelToken` and honoured between tiles, and
+every failure is an `EngineError` subclass — never a string to parse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine import models
+from engine.devices import (
+    DeviceKind,
+    auto_tile_size,
+    available_devices,
+    resolve_device,
+    set_cpu_threads,
+)
+from engine.errors import (
+    Cancelled,
+    DeviceUnavailable,
+    EngineError,
+    ImageTooLarge,
+    ImageWriteError,
+    InvalidRequest,
+    ModelUnavailable,
+    OutOfMemory,
+    UnsupportedImage,
+)
+from engine.io import (
+    DEFAULT_MAX_PIXELS,
+    ImageMeta,
+    LoadedImage,
+    is_supported_image_path,
+    read_image,
+    read_mask,
+    write_image,
+)
+from engine.models import ModelInfo, installed_models
+from engine.tasks.denoise import NoiseKind
+from engine.tiling import CancelToken, TilePlan, TileProgress, is_out_of_memory
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "CancelToken",
+    "Cancelled",
+    "DeviceKind",
+    "DeviceUnavailable",
+    "EngineError",
+    "ImageMeta",
+    "ImageTooLarge",
+    "ImageWriteError",
+    "InvalidRequest",
+    "LoadedImage",
+    "ModelInfo",
+    "ModelUnavailable",
+    "NoiseKind",
+    "OutOfMemory",
+    "Progress",
+    "ProgressCallback",
+    "RunOptions",
+    "UnsupportedImage",
+    "available_devices",
+    "colorize",
+    "denoise",
+    "inpaint",
+    "installed_models",
+    "is_supported_image_path",
+    "read_image",
+    "read_mask",
+    "write_image",
+]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Where and how to run. Defaults suit an interactive user."""
+
+    device: DeviceKind | str = DeviceKind.AUTO
+    tile: int | None = None  # tile side in pixels; None = chosen from free memory
+    threads: int | None = None  # CPU threads; None = torch's default
+    weights: Path | None = None  # an explicit weight file instead of the shipped model
+    resources: Path | None = None  # another resources/ folder (tests, installers)
+
+
+@dataclass(frozen=True)
+class Progress:
+    task: str
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+ProgressCallback = Callable[[Progress], None]
+
+_MIN_TILE = 32
+
+
+def _check_image(image: object) -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise UnsupportedImage(f"expected a numpy image, got {type(image).__name__}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise UnsupportedImage(f"expected an H×W×3 RGB image, got shape {image.shape}")
+    if image.dtype not in (np.uint8, np.uint16):
+        raise UnsupportedImage(f"expected uint8 or uint16 pixels, got {image.dtype}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise UnsupportedImage(f"the image is empty ({image.shape[1]}×{image.shape[0]})")
+    return image
+
+
+def _check_strength(strength: float) -> float:
+    if not 0.0 <= float(strength) <= 1.0:
+        raise InvalidRequest(f"strength must be between 0 and 1, got {strength}")
+    return float(strength)
+
+
+def _drive(
+    task: str, work: Generator[TileProgress, None, np.ndarray], progress: ProgressCallback | None
+) -> np.ndarray:
+    """Run a task generator to its end, forwarding progress and translating OOM."""
+    try:
+        while True:
+            try:
+                step = next(work)
+            except StopIteration as finished:
+                return finished.value
+            if progress is not None:
+                progress(Progress(task, step.done, step.total))
+    except EngineError:
+        raise
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise OutOfMemory(f"{task}: the device ran out of memory ({exc})") from exc
+        raise
+
+
+def _load(task: str, options: RunOptions, variant: str = "blind") -> models.InferenceModel:
+    set_cpu_threads(options.threads)
+    device = resolve_device(options.device)
+    return models.load_model(
+        task, device, variant=variant, weights=options.weights, resources=options.resources
+    )
+
+
+def _tile_plan(model: models.InferenceModel, options: RunOptions) -> TilePlan:
+    if options.tile is not None and options.tile < _MIN_TILE:
+        raise InvalidRequest(f"tile size must be at least {_MIN_TILE} pixels, got {options.tile}")
+    tile = options.tile or auto_tile_size(model.device, model.bytes_per_pixel, model.multiple)
+    overlap = min(max(16, 2 * model.margin), tile // 4)
+    return TilePlan(tile=tile, overlap=overlap, min_tile=_MIN_TILE, multiple=model.multiple)
+
+
+def denoise(
+    image: np.ndarray,
+    *,
+    noise: NoiseKind = NoiseKind.AUTO,
+    strength: float = 1.0,
+    options: RunOptions = RunOptions(),
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """Remove noise at full resolution; strength 0 returns the input, 1 the model's result."""
+    image = _check_image(image)
+    strength = _check_strength(strength)
+    noise = NoiseKind(noise)
+    model = _load("denoise", options, variant=noise.value)
+    work = model.run(
+        image, strength=strength, noise=noise, plan=_tile_plan(model, options), cancel=cancel
+    )
+    return _drive("denoise", work, progress)
+
+
+def inpaint(
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    options: RunOptions = RunOptions(),
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """Fill the holes of `mask` (H×W, nonzero/True = hole); other pixels stay unchanged."""
+    image = _check_image(image)
+    if not isinstance(mask, np.ndarray) or mask.shape != image.shape[:2]:
+        got = getattr(mask, "shape", type(mask).__name__)
+        raise InvalidRequest(f"the mask must be H×W = {image.shape[:2]}, got {got}")
+    holes = mask.astype(bool)
+    if not holes.any():
+        return image.copy()
+    model = _load("inpaint", options)
+    return _drive("inpaint", model.run(image, holes, cancel=cancel), progress)
+
+
+def colorize(
+    image: np.ndarray,
+    *,
+    strength: float = 1.0,
+    options: RunOptions = RunOptions(),
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """Colour a photo from its luminance; strength scales the colour (0 = grey)."""
+    image = _check_image(image)
+    strength = _check_strength(strength)
+    model = _load("colorize", options)
+    return _drive("colorize", model.run(image, strength=strength, cancel=cancel), progress)

@@ -1,0 +1,107 @@
+"""Choosing where the networks run, and how much memory a tile may use there."""
+
+from __future__ import annotations
+
+import math
+import os
+from enum import Enum
+
+import torch
+
+from engine.errors import DeviceUnavailable
+
+
+class DeviceKind(str, Enum):
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+    MPS = "mps"
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def available_devices() -> list[str]:
+    """Device names usable on this machine, best first."""
+    names = []
+    if torch.cuda.is_available():
+        names.append("cuda")
+    if _mps_available():
+        names.append("mps")
+    names.append("cpu")
+    return names
+
+
+def resolve_device(choice: DeviceKind | str = DeviceKind.AUTO) -> torch.device:
+    """AUTO picks CUDA, then MPS, then CPU; an explicit choice must exist here."""
+    try:
+        kind = DeviceKind(str(choice.value if isinstance(choice, DeviceKind) else choice).lower())
+    except ValueError:
+        raise DeviceUnavailable(
+            f"unknown device '{choice}'; choose one of: auto, {', '.join(available_devices())}"
+        ) from None
+    available = available_devices()
+    if kind is DeviceKind.AUTO:
+        return torch.device(available[0])
+    if kind.value not in available:
+        raise DeviceUnavailable(
+            f"device '{kind.value}' is not available on this machine; "
+            f"available: {', '.join(available)}"
+        )
+    return torch.device(kind.value)
+
+
+def use_half_precision(device: torch.device) -> bool:
+    """Half precision where it is fast and safe for these convnets: CUDA only."""
+    return device.type == "cuda"
+
+
+def set_cpu_threads(threads: int | None) -> None:
+    """Respect the caller's CPU thread count (None leaves torch's default)."""
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"thread count must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+
+
+def available_ram_bytes() -> int:
+    """Free RAM as the OS reports it; a conservative 2 GiB when it cannot tell."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 2 << 30
+
+
+def free_memory_bytes(device: torch.device) -> int:
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free)
+    return available_ram_bytes()
+
+
+# On the CPU, tiles beyond ~1 MP buy no speed and only raise peak memory.
+_CPU_TILE_CAP = 1024
+_GPU_TILE_CAP = 2048
+_CPU_BUDGET_CAP = 768 << 20
+
+
+def auto_tile_size(
+    device: torch.device, bytes_per_pixel: int, multiple: int, *, fraction: float = 0.25
+) -> int:
+    """Largest square tile whose activations fit in `fraction` of the free memory."""
+    budget = free_memory_bytes(device) * fraction
+    if device.type != "cuda":
+        budget = min(budget, _CPU_BUDGET_CAP)
+    cap = _GPU_TILE_CAP if device.type == "cuda" else _CPU_TILE_CAP
+    side = int(math.sqrt(max(budget, 0) / max(bytes_per_pixel, 1)))
+    side = min(side, cap) // multiple * multiple
+    return max(side, multiple, 128 // multiple * multiple or multiple)

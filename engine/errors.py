@@ -1,0 +1,43 @@
+"""The engine's own exception hierarchy.
+
+Callers (the CLI, the editor) catch these by type; no caller ever parses a message.
+Every message is written for a user: it names the file, the device or the limit at fault.
+"""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class Cancelled(EngineError):
+    """The caller's cancellation token was set; nothing was returned."""
+
+
+class OutOfMemory(EngineError):
+    """Even the smallest tile did not fit in the device's memory."""
+
+
+class UnsupportedImage(EngineError):
+    """An image could not be read, decoded, or is of a shape/type the engine cannot process."""
+
+
+class ImageTooLarge(UnsupportedImage):
+    """The image has more pixels than the configured limit (decompression-bomb guard)."""
+
+
+class ImageWriteError(EngineError):
+    """An output file could not be written; no partial file was left behind."""
+
+
+class ModelUnavailable(EngineError):
+    """A weight file is missing, truncated, tampered with, or of an unknown format."""
+
+
+class DeviceUnavailable(EngineError):
+    """An explicitly requested device does not exist on this machine."""
+
+
+class InvalidRequest(EngineError):
+    """The caller's arguments are out of range or inconsistent (e.g. a mask of another size)."""

@@ -1,0 +1,99 @@
+"""Finding, loading and caching the task models (once per weight file and device)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from engine.errors import ModelUnavailable
+from engine.tasks.base import InferenceModel
+from engine.tasks.colorize import Colorizer
+from engine.tasks.denoise import Denoiser
+from engine.tasks.inpaint import Inpainter
+from engine.weights import Manifest, WeightFile, load_weights
+
+TASK_MODELS: dict[str, type[InferenceModel]] = {
+    "denoise": Denoiser,
+    "inpaint": Inpainter,
+    "colorize": Colorizer,
+}
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the user may want to know about an installed model."""
+
+    task: str
+    variant: str
+    file: str
+    arch: str
+    available: bool
+    problem: str | None = None
+
+
+_cache: dict[tuple[str, ...], InferenceModel] = {}
+_lock = threading.Lock()
+
+
+def _locate(
+    task: str, variant: str, weights: Path | None, resources: Path | None
+) -> tuple[tuple[str, ...], Callable[[], WeightFile]]:
+    """A cheap identity of the weights to use (for the cache) and how to load them."""
+    if weights is not None:
+        path = Path(weights).resolve()
+        if not path.is_file():
+            raise ModelUnavailable(f"weight file not found: {weights}")
+        stat = path.stat()
+        return (str(path), str(stat.st_mtime_ns), str(stat.st_size)), lambda: load_weights(path)
+    manifest = Manifest.load(resources)
+    entry = manifest.find(task, variant)
+    identity = (str(manifest.directory / entry.file), entry.sha256)
+    return identity, lambda: manifest.load_entry(entry)
+
+
+def load_model(
+    task: str,
+    device: torch.device,
+    *,
+    variant: str = "blind",
+    weights: Path | None = None,
+    resources: Path | None = None,
+) -> InferenceModel:
+    """The task's model on `device`, loaded (and checked) once, then served from a cache."""
+    if task not in TASK_MODELS:
+        raise ModelUnavailable(f"unknown task '{task}'; known: {', '.join(TASK_MODELS)}")
+    identity, load = _locate(task, variant, weights, resources)
+    key = (*identity, str(device))
+    with _lock:
+        if key not in _cache:
+            weight_file = load()
+            if weight_file.task != task:
+                raise ModelUnavailable(
+                    f"{identity[0]} holds a {weight_file.task} model, not a {task} model"
+                )
+            net = weight_file.build()
+            resolution = weight_file.meta.get("resolution")
+            _cache[key] = TASK_MODELS[task](net, device, resolution=resolution)
+        return _cache[key]
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def installed_models(resources: Path | None = None) -> list[ModelInfo]:
+    """Every manifest entry, each checked (size, checksum, format) without building it."""
+    manifest = Manifest.load(resources)
+    infos = []
+    for entry in manifest.entries:
+        try:
+            loaded = manifest.load_entry(entry)
+            infos.append(ModelInfo(entry.task, entry.variant, entry.file, loaded.arch, True))
+        except ModelUnavailable as exc:
+            infos.append(ModelInfo(entry.task, entry.variant, entry.file, "?", False, str(exc)))
+    return infos

@@ -1,0 +1,79 @@
+"""The template every task's model follows (IOPaint style).
+
+`InferenceModel.predict` owns what every network call needs: tensor conversion, padding to
+the network's size multiple, half precision on CUDA, `torch.inference_mode()` and cropping
+back. A task subclass writes only `forward` (the network call on a padded tensor) and its own
+large-image strategy in `run`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.devices import use_half_precision
+
+
+def pixel_scale(dtype: np.dtype) -> float:
+    """The value of full white for an integer image type (255 or 65535)."""
+    return float(np.iinfo(dtype).max)
+
+
+def to_unit(pixels: np.ndarray) -> np.ndarray:
+    """uint8/uint16 pixels -> float32 in [0, 1]."""
+    return pixels.astype(np.float32) / pixel_scale(pixels.dtype)
+
+
+def from_unit(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """float in [0, 1] -> rounded, clipped integer pixels of `dtype`."""
+    scale = pixel_scale(dtype)
+    return np.clip(values * scale + 0.5, 0, scale).astype(dtype)
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Pad bottom/right so H and W are multiples; mirror where possible, else replicate."""
+    height, width = x.shape[-2:]
+    pad_h = -height % multiple
+    pad_w = -width % multiple
+    if not pad_h and not pad_w:
+        return x
+    mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+
+
+class InferenceModel(ABC):
+    """A loaded network on a device, ready to predict on float32 H×W×C arrays."""
+
+    def __init__(self, net: nn.Module, device: torch.device, *, resolution: int | None = None):
+        self.device = device
+        self.dtype = torch.float16 if use_half_precision(device) else torch.float32
+        self.net = net.eval().to(device=device, dtype=self.dtype)
+        self.multiple = int(getattr(net, "size_multiple", 1))
+        self.resolution = resolution
+
+    @abstractmethod
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network call on a padded N×C×H×W tensor in the network's value range."""
+
+    def predict(self, array: np.ndarray) -> np.ndarray:
+        """float32 H×W×Cin (network range) -> float32 H×W×Cout, same H and W."""
+        height, width = array.shape[:2]
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None]
+            x = pad_to_multiple(x.to(self.device, self.dtype), self.multiple)
+            y = self.forward(x)[0, :, :height, :width]
+            return y.float().cpu().numpy().transpose(1, 2, 0)
+
+    @property
+    def bytes_per_pixel(self) -> int:
+        estimate = getattr(self.net, "bytes_per_pixel", None)
+        return int(estimate()) if callable(estimate) else 4096
+
+    @property
+    def margin(self) -> int:
+        estimate = getattr(self.net, "receptive_margin", None)
+        return int(estimate()) if callable(estimate) else 32

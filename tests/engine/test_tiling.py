@@ -1,0 +1,199 @@
+"""Tiled processing: geometry, seam-free blending, bounded memory, cancel and OOM retry."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from engine.errors import Cancelled, OutOfMemory
+from engine.tiling import (
+    CancelToken,
+    TilePlan,
+    iter_tiled,
+    plan_spans,
+    span_weights,
+)
+
+
+def _identity_finalize(stripe, _y0, _y1):
+    return stripe
+
+
+def _run(src, fn, plan, channels=None, cancel=None):
+    out = np.zeros(src.shape[:2] + (channels or src.shape[2],), np.float32)
+    steps = list(iter_tiled(src, fn, out, plan, _identity_finalize, cancel))
+    return out, steps
+
+
+def _local_net(seed: int = 0) -> nn.Module:
+    """Three 3×3 convs: each output pixel sees 3 pixels around it (receptive radius 3)."""
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(8, 3, 3, padding=1),
+    ).eval()
+
+
+def _as_fn(net: nn.Module):
+    def fn(tile: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(tile.transpose(2, 0, 1)))[None].float()
+            return net(x)[0].numpy().transpose(1, 2, 0)
+
+    return fn
+
+
+@pytest.mark.parametrize("length,tile,overlap", [(1000, 256, 32), (257, 256, 32), (700, 100, 20)])
+def test_spans_cover_everything_with_equal_tiles_and_enough_overlap(length, tile, overlap):
+    spans = plan_spans(length, tile, overlap)
+    assert spans[0].start == 0 and spans[-1].stop == length
+    assert {s.stop - s.start for s in spans} == {tile}
+    for a, b in zip(spans, spans[1:], strict=False):
+        assert a.stop - b.start >= overlap
+        assert a.overlap_after == b.overlap_before == a.stop - b.start
+
+
+def test_small_image_is_one_tile():
+    spans = plan_spans(100, 256, 32)
+    assert len(spans) == 1 and spans[0].start == 0 and spans[0].stop == 100
+
+
+def test_neighbour_weights_are_complementary_in_the_overlap():
+    a, b = plan_spans(600, 256, 64)[:2]
+    wa, wb = span_weights(a), span_weights(b)
+    shared = a.stop - b.start
+    total = wa[-shared:] + wb[:shared]
+    np.testing.assert_allclose(total, 1.0, atol=1e-6)
+    # The outer quarter of each side's overlap is (practically) ignored.
+    assert wa[-shared // 4 :].max() < 1e-6 and wb[: shared // 4].max() < 1e-6
+
+
+def test_tiled_equals_whole_image_exactly_where_receptive_field_fits_overlap():
+    rng = np.random.default_rng(0)
+    src = rng.random((203, 317, 3), dtype=np.float32)
+    fn = _as_fn(_local_net())
+    whole = fn(src)
+    tiled, steps = _run(src, fn, TilePlan(tile=64, overlap=32))
+    assert len(steps) > 9
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+    # Away from every overlap only one tile counts: there the result is bit-identical to the
+    # network's output on that tile (vs. the whole image, conv kernels round differently).
+    first_x = plan_spans(317, 64, 32)
+    first_y = plan_spans(203, 64, 32)
+    y_only = slice(0, first_y[0].stop - first_y[0].overlap_after)
+    x_only = slice(0, first_x[0].stop - first_x[0].overlap_after)
+    assert np.array_equal(tiled[y_only, x_only], fn(src[:64, :64])[y_only, x_only])
+
+
+def test_flat_sky_has_no_seams():
+    src = np.full((300, 500, 3), 0.6, np.float32)
+    out, _ = _run(src, lambda t: t * 0.5 + 0.1, TilePlan(tile=96, overlap=24))
+    assert np.abs(out - 0.4).max() < 1e-6
+
+
+def test_output_channels_may_differ_from_input():
+    src = np.random.default_rng(1).random((90, 130, 1), dtype=np.float32)
+    out, _ = _run(src, lambda t: np.repeat(t, 2, axis=2), TilePlan(tile=48, overlap=16), 2)
+    np.testing.assert_allclose(out, np.repeat(src, 2, axis=2), atol=1e-6)
+
+
+def test_memory_does_not_grow_with_the_image():
+    """Only a stripe of rows is accumulated: far less than a float copy of the image."""
+    src = np.zeros((4000, 256, 3), np.uint8)
+    out = np.zeros_like(src)
+    full_float_copy = src.size * 4
+    tracemalloc.start()
+    for _ in iter_tiled(
+        src,
+        lambda t: t.astype(np.float32),
+        out,
+        TilePlan(128, 32),
+        lambda s, _a, _b: s.astype(np.uint8),
+    ):
+        pass
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < full_float_copy / 4
+
+
+def test_progress_counts_every_tile_up_to_the_total():
+    src = np.zeros((200, 300, 3), np.float32)
+    _, steps = _run(src, lambda t: t, TilePlan(tile=100, overlap=20))
+    assert [s.done for s in steps] == list(range(1, len(steps) + 1))
+    assert steps[-1].done == steps[-1].total == len(steps)
+    assert steps[-1].fraction == 1.0
+
+
+def test_cancel_stops_within_one_tile():
+    src = np.zeros((400, 400, 3), np.float32)
+    calls = []
+    token = CancelToken()
+
+    def fn(tile):
+        calls.append(tile.shape)
+        return tile
+
+    out = np.zeros_like(src)
+    gen = iter_tiled(src, fn, out, TilePlan(tile=100, overlap=20), _identity_finalize, token)
+    next(gen)  # one tile done
+    token.cancel()
+    with pytest.raises(Cancelled):
+        next(gen)
+    assert len(calls) == 1
+
+
+def test_out_of_memory_halves_the_tile_and_finishes_correctly():
+    rng = np.random.default_rng(2)
+    src = rng.random((300, 420, 3), dtype=np.float32)
+    net_fn = _as_fn(_local_net(1))
+    attempts = []
+
+    def fragile(tile):
+        attempts.append(max(tile.shape[:2]))
+        if max(tile.shape[:2]) > 64:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return net_fn(tile)
+
+    out, steps = _run(src, fragile, TilePlan(tile=256, overlap=32, min_tile=32))
+    assert attempts[:2] == [256, 128]  # halved twice before it fit
+    assert steps[-1].tile_size == 64
+    assert steps[-1].done == steps[-1].total
+    np.testing.assert_allclose(out, net_fn(src), atol=1e-5)
+
+
+def test_out_of_memory_midway_keeps_finished_rows():
+    src = np.random.default_rng(3).random((600, 200, 3), dtype=np.float32)
+    seen = []
+
+    def fails_on_third_tile(tile):
+        seen.append(tile.shape[0])
+        if len(seen) == 3:
+            raise MemoryError()
+        return tile * 2
+
+    out, steps = _run(src, fails_on_third_tile, TilePlan(tile=200, overlap=40, min_tile=32))
+    assert seen[:3] == [200, 200, 200] and seen[3] == 100
+    np.testing.assert_allclose(out, src * 2, atol=1e-5)
+
+
+def test_out_of_memory_at_the_smallest_tile_is_an_engine_error():
+    def always_oom(_tile):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory")
+
+    with pytest.raises(OutOfMemory, match="out of memory"):
+        _run(np.zeros((300, 300, 3), np.float32), always_oom, TilePlan(256, 16, min_tile=64))
+
+
+def test_other_errors_are_not_mistaken_for_out_of_memory():
+    def broken(_tile):
+        raise ValueError("shape mismatch")
+
+    with pytest.raises(ValueError, match="shape mismatch"):
+        _run(np.zeros((100, 100, 3), np.float32), broken, TilePlan(64, 16))
