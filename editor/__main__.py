@@ -1,0 +1,5 @@
+import sys
+
+from editor.app import main
+
+sys.exit(main())

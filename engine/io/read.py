@@ -1,0 +1,255 @@
+"""Reading images into upright RGB arrays, keeping EXIF and ICC: :func:`read_image`."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms, UnidentifiedImageError
+
+from engine.errors import EngineError, ImageTooLarge, UnsupportedImage
+from engine.io import decode16
+from engine.io.guard import check_input_file, one_line, pillow_limit_disabled
+from engine.io.metadata import (
+    ORIENTATION_TAG,
+    apply_orientation,
+    clean_exif,
+    exif_to_bytes,
+    orientation_of,
+    parse_exif,
+    png_find_chunk,
+    png_header,
+    srgb_profile_bytes,
+    webp_size,
+    xmp_orientation,
+)
+from engine.io.types import DEFAULT_MAX_PIXELS, ImageMeta, LoadedImage
+
+_PIL_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WEBP")  # JPEG also yields MPO
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_PNG16_MODES = {0: "I;16", 2: "RGB;16", 4: "LA;16", 6: "RGBA;16"}
+
+
+def _check_size(file: Path, size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise UnsupportedImage(f"{file}: image has no pixels ({width}x{height})")
+    if width * height > max_pixels:
+        raise ImageTooLarge(
+            f"{file}: image is {width}x{height} ({width * height:,} pixels), more than the "
+            f"limit of {max_pixels:,} pixels"
+        )
+
+
+def read_image(
+    path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> LoadedImage:
+    """Read a PNG, JPEG, TIFF, BMP or WebP file into upright RGB pixels plus alpha and metadata.
+
+    * The format is recognised from the content, not the suffix. Multi-frame files (multi-page
+      TIFF, animated WebP, MPO) give their first frame.
+    * The EXIF orientation (all eight values) is applied to the pixels and the alpha; the kept
+      EXIF then says orientation 1. EXIF that cannot be parsed is dropped, not fatal.
+    * Grayscale (``L``, ``1``, ``I;16``) is replicated to three channels
+      (``meta.was_grayscale``); palette becomes RGB, or RGB + alpha when it has transparency;
+      ``LA``/``RGBA`` give their alpha untouched; a colour-key transparency (``tRNS``) gives
+      an alpha channel. CMYK is converted to RGB through the embedded ICC profile when
+      LittleCMS accepts it (the profile kept is then sRGB), else with Pillow's conversion
+      (no profile kept).
+    * 16-bit PNG and TIFF keep 16 bits (``uint16`` pixels, ``meta.bit_depth == 16``).
+    * 32-bit integer and floating-point images are refused (:class:`UnsupportedImage`): their
+      value range is not defined well enough to convert without guessing.
+    * ``width * height > max_pixels`` raises :class:`ImageTooLarge`, checked from the header
+      before any pixel is decoded. Pillow's global limit is switched off during the call and
+      restored afterwards.
+
+    Raises:
+        UnsupportedImage: missing, empty, unreadable, truncated, corrupt or unsupported file;
+            the one-line message names the file and the problem.
+        ImageTooLarge: more pixels than ``max_pixels``.
+    """
+    if max_pixels <= 0:
+        raise ValueError(f"max_pixels must be positive, got {max_pixels}")
+    file = check_input_file(path)
+    try:
+        with pillow_limit_disabled():
+            return _read(file, max_pixels)
+    except EngineError:
+        raise
+    except MemoryError as exc:
+        raise UnsupportedImage(f"{file}: not enough memory to decode this image") from exc
+    except Exception as exc:  # Pillow, cv2, tifffile and OSError all end up here
+        raise UnsupportedImage(f"{file}: cannot decode image ({one_line(exc)})") from exc
+
+
+def _read(file: Path, max_pixels: int) -> LoadedImage:
+    with open(file, "rb") as fh:
+        head = fh.read(32)
+    webp = webp_size(head)
+    if webp is not None:  # libwebp allocates the whole canvas when Pillow opens the file
+        _check_size(file, webp, max_pixels)
+    Image.init()  # register every plugin: Image.open(formats=...) only looks them up
+    try:
+        im = Image.open(file, formats=_PIL_FORMATS)
+    except UnidentifiedImageError:
+        if head.startswith(_TIFF_MAGIC):
+            return _read_tiff_without_pillow(file, max_pixels)
+        raise UnsupportedImage(
+            f"{file}: not a supported image file (PNG, JPEG, TIFF, BMP or WebP expected)"
+        ) from None
+    with im:
+        fmt = "JPEG" if im.format == "MPO" else str(im.format)
+        _check_size(file, im.size, max_pixels)
+        png = png_header(head) if fmt == "PNG" else None
+        if png is not None and png[2] == 16:
+            return _read_png16(file, im, png[3])
+        if fmt == "TIFF" and _is_tiff16(im):
+            return _read_tiff16(file, im)
+        return _read_pillow(file, im, fmt)
+
+
+def _finish(
+    rgb: np.ndarray,
+    alpha: np.ndarray | None,
+    exif: Image.Exif,
+    *,
+    fmt: str,
+    mode: str,
+    gray: bool,
+    icc: bytes | None,
+) -> LoadedImage:
+    orientation = orientation_of(exif)
+    if orientation != 1:
+        rgb = apply_orientation(rgb, orientation)
+        alpha = None if alpha is None else apply_orientation(alpha, orientation)
+    rgb = np.require(rgb, requirements=("C", "W", "O"))
+    if alpha is not None:
+        alpha = np.require(alpha, dtype=rgb.dtype, requirements=("C", "W", "O"))
+    exif_bytes = exif_to_bytes(clean_exif(exif, size=(rgb.shape[1], rgb.shape[0])))
+    meta = ImageMeta(
+        source_format=fmt,
+        source_mode=mode,
+        bit_depth=16 if rgb.dtype == np.uint16 else 8,
+        was_grayscale=gray,
+        exif=exif_bytes,
+        icc_profile=bytes(icc) if icc else None,
+    )
+    return LoadedImage(pixels=rgb, alpha=alpha, meta=meta)
+
+
+def _safe_exif(im: Image.Image) -> Image.Exif:
+    try:
+        return im.getexif()
+    except Exception:  # corrupt EXIF: keep the picture, lose the tags
+        return Image.Exif()
+
+
+# --------------------------------------------------------------------------- 16-bit paths
+
+
+def _read_png16(file: Path, im: Image.Image, colour_type: int) -> LoadedImage:
+    data = file.read_bytes()
+    rgb, alpha, gray = decode16.decode_png16(file, data, im.size, colour_type)
+    raw = png_find_chunk(data, b"eXIf") or im.info.get("exif")
+    if not raw and "Raw profile type exif" in im.info:
+        with contextlib.suppress(Exception):
+            raw = bytes.fromhex("".join(im.info["Raw profile type exif"].split("\n")[3:]))
+    exif = parse_exif(raw)
+    if ORIENTATION_TAG not in exif and (xmp := xmp_orientation(im.info)):
+        exif[ORIENTATION_TAG] = xmp
+    mode = _PNG16_MODES.get(colour_type, "RGB;16")
+    icc = im.info.get("icc_profile")
+    return _finish(rgb, alpha, exif, fmt="PNG", mode=mode, gray=gray, icc=icc)
+
+
+def _is_tiff16(im: Image.Image) -> bool:
+    tags = getattr(im, "tag_v2", {})
+    bits = tags.get(258, 8)
+    bits = max(bits) if isinstance(bits, tuple) else bits
+    # CMYK and other colour spaces stay with Pillow (which reduces them to 8 bits).
+    return bits == 16 and tags.get(262, 1) in (0, 1, 2)
+
+
+def _tiff16_mode(rgb: np.ndarray, alpha: np.ndarray | None, gray: bool) -> str:
+    if rgb.dtype == np.uint8:
+        return ("LA" if gray else "RGBA") if alpha is not None else ("L" if gray else "RGB")
+    return ("LA;16" if gray else "RGBA;16") if alpha is not None else ("I;16" if gray else "RGB;16")
+
+
+def _read_tiff16(file: Path, im: Image.Image) -> LoadedImage:
+    exif = _safe_exif(im)
+    icc = im.info.get("icc_profile")
+    rgb, alpha, gray = decode16.decode_tiff(file, im.size)
+    mode = _tiff16_mode(rgb, alpha, gray)
+    return _finish(rgb, alpha, exif, fmt="TIFF", mode=mode, gray=gray, icc=icc)
+
+
+def _read_tiff_without_pillow(file: Path, max_pixels: int) -> LoadedImage:
+    """TIFFs Pillow cannot open (e.g. unusual 16-bit layouts): tifffile; no EXIF is kept."""
+    width, height, orientation, icc = decode16.probe_tiff(file)
+    _check_size(file, (width, height), max_pixels)
+    rgb, alpha, gray = decode16.decode_tiff(file, (width, height))
+    rgb = apply_orientation(rgb, orientation)
+    alpha = None if alpha is None else apply_orientation(alpha, orientation)
+    mode = _tiff16_mode(rgb, alpha, gray)
+    return _finish(rgb, alpha, Image.Exif(), fmt="TIFF", mode=mode, gray=gray, icc=icc)
+
+
+# --------------------------------------------------------------------------- Pillow path
+
+
+def _read_pillow(file: Path, im: Image.Image, fmt: str) -> LoadedImage:
+    im.load()
+    exif = _safe_exif(im)
+    icc = im.info.get("icc_profile") or None
+    mode = im.mode
+    gray = mode in ("1", "L", "LA", "La") or mode.startswith("I;16")
+    if mode in ("F", "I") or mode.startswith(("I;32", "F;")) or mode == "I;16S":
+        kind = "floating-point" if mode.startswith("F") else "32-bit or signed integer"
+        raise UnsupportedImage(
+            f"{file}: {kind} images (mode {mode}) are not supported; export it as 8- or 16-bit"
+        )
+    if mode.startswith("I;16"):
+        values = np.array(im).astype(np.uint16, copy=False)
+        rgb = np.repeat(values[:, :, None], 3, axis=2)
+        return _finish(rgb, None, exif, fmt=fmt, mode=mode, gray=True, icc=icc)
+    if mode == "CMYK":
+        im, icc = _cmyk_to_rgb(im, icc)
+    has_trns = "transparency" in im.info
+    if mode == "1" or mode == "L":
+        im = im.convert("LA") if has_trns else im.convert("L")
+    elif mode == "La":
+        im = im.convert("LA")
+    elif mode in ("P", "PA"):
+        im = im.convert("RGBA") if (has_trns or mode == "PA") else im.convert("RGB")
+    elif (mode == "RGB" and has_trns) or mode == "RGBa":
+        im = im.convert("RGBA")
+    elif im.mode not in ("L", "LA", "RGB", "RGBA"):
+        im = im.convert("RGB")  # RGBX, YCbCr, HSV...: Pillow raises for what it cannot do
+    array = np.array(im)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    alpha = None
+    if im.mode in ("LA", "RGBA"):
+        alpha = array[:, :, -1]
+        array = array[:, :, :-1]
+    if array.shape[2] == 1:
+        array = np.repeat(array, 3, axis=2)
+    return _finish(array, alpha, exif, fmt=fmt, mode=mode, gray=gray, icc=icc)
+
+
+def _cmyk_to_rgb(im: Image.Image, icc: bytes | None) -> tuple[Image.Image, bytes | None]:
+    """CMYK to RGB: through the file's own profile into sRGB if possible, else Pillow's way."""
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            target = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+            converted = ImageCms.profileToProfile(im, source, target, outputMode="RGB")
+            if converted is not None and converted.mode == "RGB":
+                return converted, srgb_profile_bytes()
+        except Exception:  # a broken or non-CMYK profile: fall back below
+            pass
+    return im.convert("RGB"), None

@@ -1,0 +1,425 @@
+"""Tests of the architecture registry, the shared layers and every registered network.
+
+Networks are built at tiny widths on small inputs: the file must run in seconds on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import engine.archs.layers as layers
+from engine.archs import (
+    Discriminator,
+    Generator,
+    UnknownArchitecture,
+    arch_class,
+    build_arch,
+    list_archs,
+    register_arch,
+)
+from engine.archs import registry as registry_module
+from engine.archs.layers import (
+    GatedConv2d,
+    GatedUpConv2d,
+    SelfAttention,
+    SpectralConv2d,
+    chunked_attention,
+    count_parameters,
+)
+from engine.errors import ModelUnavailable
+
+ARCHS_DIR = Path(registry_module.__file__).parent
+
+# name -> (tiny kwargs, a larger width for the parameter-count test, spatial sizes (H, W))
+GENERATORS: dict[str, tuple[dict, dict, list[tuple[int, int]]]] = {
+    "inpaint_gated": ({"base_channels": 4}, {"base_channels": 8}, [(32, 32), (36, 44)]),
+    "colorize_unet": ({"base_channels": 4}, {"base_channels": 8}, [(256, 256), (256, 512)]),
+    "denoise_unet": ({"base_channels": 4}, {"base_channels": 8}, [(128, 128), (256, 128)]),
+}
+# name -> (tiny kwargs, input size, expected output side)
+DISCRIMINATORS: dict[str, tuple[dict, int, int]] = {
+    "inpaint_patchgan": ({"base_channels": 4}, 256, 4),
+    "colorize_patchgan": ({"base_channels": 4}, 256, 30),
+    "denoise_patchgan": ({"base_channels": 4}, 256, 30),
+}
+ALL_ARCHS = {
+    **{k: v[0] for k, v in GENERATORS.items()},
+    **{k: v[0] for k, v in DISCRIMINATORS.items()},
+}
+
+
+def _example_input(net: nn.Module, height: int, width: int, seed: int = 0) -> torch.Tensor:
+    """A random input in [-1, 1] of the right channel count; for inpainting, a real 0/1 mask."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(2, net.in_channels, height, width, generator=g) * 2 - 1
+    if getattr(net, "task", None) == "inpaint":
+        mask = torch.zeros(2, 1, height, width)
+        mask[..., height // 4 : height // 2, width // 4 : 3 * width // 4] = 1.0
+        x[:, 3:4] = mask
+    return x
+
+
+def _randomise_buffers(net: nn.Module) -> None:
+    """Give BatchNorm stats and attention gammas non-default values, so state dicts matter."""
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for module in net.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.running_mean.copy_(torch.rand(module.num_features, generator=g) - 0.5)
+                module.running_var.copy_(torch.rand(module.num_features, generator=g) + 0.5)
+            if isinstance(module, SelfAttention):
+                module.gamma.fill_(0.7)
+
+
+# --- registry ------------------------------------------------------------------------------
+
+
+def test_all_baseline_archs_are_registered() -> None:
+    assert set(list_archs()) == set(ALL_ARCHS)
+    assert list_archs() == sorted(list_archs())
+
+
+@pytest.mark.parametrize("name", sorted(ALL_ARCHS))
+def test_build_records_complete_json_kwargs(name: str) -> None:
+    net = build_arch(name, **ALL_ARCHS[name])
+    assert net.arch_name == name
+    params = inspect.signature(arch_class(name)).parameters
+    assert set(net.arch_kwargs) == set(params)  # defaults resolved, not only what was passed
+    for key, value in ALL_ARCHS[name].items():
+        assert net.arch_kwargs[key] == value
+    assert json.loads(json.dumps(net.arch_kwargs)) == net.arch_kwargs
+
+
+@pytest.mark.parametrize("name", sorted(ALL_ARCHS))
+def test_rebuild_from_arch_kwargs_gives_identical_network(name: str) -> None:
+    net = build_arch(name, **ALL_ARCHS[name])
+    _randomise_buffers(net)
+    stored = json.loads(json.dumps({"arch": net.arch_name, "kwargs": net.arch_kwargs}))
+    clone = build_arch(stored["arch"], **stored["kwargs"])
+    clone.load_state_dict(net.state_dict(), strict=True)
+    net.eval()
+    clone.eval()
+    size = GENERATORS[name][2][0] if name in GENERATORS else (DISCRIMINATORS[name][1],) * 2
+    x = _example_input(net, *size)
+    with torch.inference_mode():
+        assert torch.equal(net(x), clone(x))
+
+
+def test_unknown_name_raises_unknown_architecture_listing_known_ones() -> None:
+    with pytest.raises(UnknownArchitecture) as info:
+        build_arch("denoise_transformer")
+    assert isinstance(info.value, ModelUnavailable)
+    assert "denoise_transformer" in str(info.value)
+    for name in list_archs():
+        assert name in str(info.value)
+    with pytest.raises(UnknownArchitecture):
+        arch_class("nope")
+    with pytest.raises(UnknownArchitecture):
+        arch_class(["unhashable"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"widht": 16},  # unknown keyword
+        {"base_channels": "wide"},  # wrong type
+        {"base_channels": 0},  # out of range
+        {"base_channels": True},  # bool is not a width
+        {"max_channels": (1, 2)},  # not JSON round-trippable
+    ],
+)
+def test_bad_kwargs_raise_unknown_architecture(kwargs: dict) -> None:
+    with pytest.raises(UnknownArchitecture, match="denoise_unet"):
+        build_arch("denoise_unet", **kwargs)
+
+
+def test_register_arch_rejects_incomplete_signatures_and_duplicates(monkeypatch) -> None:
+    monkeypatch.setattr(registry_module, "_REGISTRY", dict(registry_module._REGISTRY))
+
+    class Flexible(nn.Module):
+        def __init__(self, **kwargs: int) -> None:
+            super().__init__()
+
+    with pytest.raises(TypeError):
+        register_arch("flexible")(Flexible)
+
+    class Tupled(nn.Module):
+        def __init__(self, sizes: tuple = (1, 2)) -> None:
+            super().__init__()
+
+    with pytest.raises(TypeError):
+        register_arch("tupled")(Tupled)
+
+    class Other(nn.Module):
+        pass
+
+    with pytest.raises(ValueError):
+        register_arch("denoise_unet")(Other)
+    assert arch_class("denoise_unet").__name__ == "DenoiseUNet"
+
+
+# --- shared layers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("grad", [True, False])  # training path and in-place inference path
+def test_gated_conv_gate_really_gates(grad: bool) -> None:
+    torch.manual_seed(0)
+    conv = GatedConv2d(3, 5, 3, activation="elu")
+    x = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        conv.gate.bias.fill_(-100.0)
+    with torch.set_grad_enabled(grad):
+        closed = conv(x)
+    assert closed.abs().max() < 1e-20
+
+    with torch.no_grad():
+        conv.gate.bias.fill_(100.0)
+        expected = nn.functional.elu(conv.feature(x))
+    with torch.set_grad_enabled(grad):
+        opened = conv(x)
+    torch.testing.assert_close(opened, expected)
+
+
+def test_gated_conv_geometry_and_activations() -> None:
+    x = torch.randn(1, 2, 16, 16)
+    assert GatedConv2d(2, 3, 5)(x).shape == (1, 3, 16, 16)  # 'same' padding
+    assert GatedConv2d(2, 3, 3, dilation=8)(x).shape == (1, 3, 16, 16)
+    assert GatedConv2d(2, 3, 3, stride=2)(x).shape == (1, 3, 8, 8)
+    assert GatedUpConv2d(2, 3)(x).shape == (1, 3, 32, 32)
+    spectral = GatedConv2d(2, 3, activation="lrelu", spectral=True)
+    assert isinstance(spectral.feature, SpectralConv2d)
+    linear = GatedConv2d(2, 3, activation=None)
+    with torch.no_grad():
+        linear.gate.bias.fill_(100.0)
+        torch.testing.assert_close(linear(x), linear.feature(x))  # no activation at all
+    with pytest.raises(ValueError):
+        GatedConv2d(2, 3, activation="swish")
+
+
+def test_spectral_conv_normalises_largest_singular_value() -> None:
+    torch.manual_seed(0)
+    conv = SpectralConv2d(8, 16, 3, padding=1)
+    original = conv.conv.parametrizations.weight.original
+    raw_sigma = torch.linalg.matrix_norm(original.detach().reshape(16, -1), ord=2)
+    assert abs(raw_sigma.item() - 1.0) > 0.1  # the test would be vacuous otherwise
+    conv.train()
+    x = torch.randn(2, 8, 8, 8)
+    for _ in range(50):
+        conv(x)  # one power iteration each
+    weight = conv.weight.detach()
+    sigma = torch.linalg.matrix_norm(weight.reshape(16, -1), ord=2)
+    assert sigma.item() == pytest.approx(1.0, abs=1e-2)
+    conv.eval()
+    u = conv.conv.parametrizations.weight[0]._u.clone()
+    before = conv(x)
+    assert torch.equal(conv(x), before)  # eval: no power iteration, deterministic
+    assert torch.equal(conv.conv.parametrizations.weight[0]._u, u)
+
+
+def test_self_attention_is_identity_at_init_and_non_local_after() -> None:
+    torch.manual_seed(0)
+    attention = SelfAttention(16)
+    x = torch.randn(2, 16, 9, 7)  # odd sizes: the pooled keys must still cover every pixel
+    assert torch.equal(attention(x), x)
+    with torch.no_grad():
+        attention.gamma.fill_(1.0)
+    y = attention(x)
+    assert y.shape == x.shape
+    far = x.clone()
+    far[:, :, -1, -1] += 5.0  # change only the last pixel (the one ceil_mode pooling keeps)
+    # ...and the first pixel's output changes: each position attends to the whole map.
+    assert not torch.allclose(attention(far)[:, :, 0, 0], y[:, :, 0, 0])
+
+
+def test_chunked_attention_matches_full_softmax(monkeypatch) -> None:
+    torch.manual_seed(0)
+    q, k_t, v = torch.randn(2, 50, 4), torch.randn(2, 4, 13), torch.randn(2, 13, 6)
+    expected = torch.softmax(q @ k_t, dim=-1) @ v
+    torch.testing.assert_close(chunked_attention(q, k_t, v), expected)
+    monkeypatch.setattr(layers, "ATTENTION_CHUNK_ELEMENTS", 2 * 13 * 7)  # 7 queries per chunk
+    torch.testing.assert_close(chunked_attention(q, k_t, v), expected)
+
+
+# --- generators ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_generator_contract(name: str) -> None:
+    small_kwargs, large_kwargs, _ = GENERATORS[name]
+    small, large = build_arch(name, **small_kwargs), build_arch(name, **large_kwargs)
+    assert isinstance(small, Generator) and small.role == "generator"
+    assert small.task in {"denoise", "inpaint", "colorize"}
+    assert small.size_multiple > 0 and small.size_multiple & (small.size_multiple - 1) == 0
+    assert isinstance(small.receptive_margin(), int) and small.receptive_margin() > 0
+    assert isinstance(small.bytes_per_pixel(), int)
+    assert 0 < small.bytes_per_pixel() < large.bytes_per_pixel()
+    assert count_parameters(small) < count_parameters(large)  # width is really configurable
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_generator_shapes_and_range(name: str) -> None:
+    kwargs, _, sizes = GENERATORS[name]
+    net = build_arch(name, **kwargs).eval()
+    for height, width in sizes:
+        assert height % net.size_multiple == 0 and width % net.size_multiple == 0
+        x = _example_input(net, height, width) * 3  # out-of-range input still gives [-1, 1]
+        if net.task == "inpaint":
+            x[:, 3:4] /= 3
+        with torch.inference_mode():
+            y = net(x)
+        assert y.shape == (2, net.out_channels, height, width)
+        assert y.min() >= -1.0 and y.max() <= 1.0
+        assert y.std() > 0  # not a constant map
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_generator_trains_every_parameter(name: str) -> None:
+    kwargs, _, sizes = GENERATORS[name]
+    net = build_arch(name, **kwargs).train()
+    x = _example_input(net, *sizes[0])  # batch of 2: BatchNorm at 1x1 needs > 1 value
+    out = net(x, return_coarse=True) if name == "inpaint_gated" else (net(x),)
+    sum(o.square().mean() for o in out).backward()
+    missing = [n for n, p in net.named_parameters() if p.grad is None]
+    assert missing == []
+
+
+def test_inpaint_forward_ignores_pixels_under_the_hole() -> None:
+    net = build_arch("inpaint_gated", base_channels=4).eval()
+    x = _example_input(net, 32, 32)
+    garbage = x.clone()
+    hole = garbage[:, 3:4].expand(-1, 3, -1, -1) > 0.5
+    garbage[:, :3][hole] = torch.rand(int(hole.sum())) * 50 - 25
+    with torch.inference_mode():
+        coarse_a, refined_a = net(x, return_coarse=True)
+        coarse_b, refined_b = net(garbage, return_coarse=True)
+        changed = x.clone()
+        changed[:, :3, 0, 0] += 0.5  # outside the hole: this must matter
+        refined_c = net(changed)
+    assert torch.equal(coarse_a, coarse_b)
+    assert torch.equal(refined_a, refined_b)
+    assert not torch.equal(refined_a, refined_c)
+    assert coarse_a.shape == refined_a.shape == (2, 3, 32, 32)
+    assert coarse_a.abs().max() <= 1.0
+    with pytest.raises(ValueError):
+        net(x[:, :3])  # RGB without its mask
+
+
+def test_colorize_dropout_flag() -> None:
+    plain = build_arch("colorize_unet", base_channels=4)
+    noisy = build_arch("colorize_unet", base_channels=4, use_dropout=True)
+    assert not any(isinstance(m, nn.Dropout) for m in plain.modules())
+    assert sum(isinstance(m, nn.Dropout) for m in noisy.modules()) == 3
+    noisy.eval()
+    x = _example_input(noisy, 256, 256)
+    with torch.inference_mode():
+        assert torch.equal(noisy(x), noisy(x))  # eval: dropout off, deterministic
+
+
+def test_default_widths_follow_the_design() -> None:
+    assert build_arch("colorize_unet").widths == [64, 128, 256, 512, 512, 512, 512, 512]
+    assert build_arch("denoise_unet", base_channels=16).widths == [16, 32, 64, 128, 128, 128, 128]
+    assert build_arch("denoise_unet", max_channels=256).widths[-1] == 256
+    gated = build_arch("inpaint_gated")
+    assert gated.arch_kwargs["base_channels"] == 48
+    n_coarse = sum(isinstance(m, GatedConv2d) for m in gated.coarse.modules())
+    n_refine = sum(
+        isinstance(m, GatedConv2d)
+        for part in (gated.refine_encoder, gated.refine_decoder)
+        for m in part.modules()
+    )
+    assert (n_coarse, n_refine) == (16, 9)
+
+
+# --- discriminators ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(DISCRIMINATORS))
+def test_discriminator_patch_map(name: str) -> None:
+    kwargs, size, side = DISCRIMINATORS[name]
+    net = build_arch(name, **kwargs).eval()
+    assert isinstance(net, Discriminator) and net.role == "discriminator"
+    assert not any(isinstance(m, nn.Sigmoid) for m in net.modules())  # logits
+    with torch.inference_mode():
+        y = net(_example_input(net, size, size))
+        assert y.shape == (2, 1, side, side)
+        assert net.output_size(size, size) == (side, side)
+        assert net(_example_input(net, 2 * size, size)).shape[-2:] == net.output_size(
+            2 * size, size
+        )
+
+
+@pytest.mark.parametrize(
+    "name, expected_field, size, index",
+    [
+        ("colorize_patchgan", 70, 128, 7),
+        ("denoise_patchgan", 70, 128, 7),
+        ("inpaint_patchgan", 381, 448, 3),
+    ],
+)
+def test_discriminator_receptive_field(
+    name: str, expected_field: int, size: int, index: int
+) -> None:
+    net = build_arch(name, base_channels=4).eval()
+    assert net.receptive_field() == expected_field
+    # Empirically: the input pixels with a non-zero gradient for one (central) logit.
+    x = torch.randn(1, net.in_channels, size, size, requires_grad=True)
+    net(x)[0, 0, index, index].backward()
+    rows = torch.nonzero(x.grad.abs().sum(dim=(0, 1, 3)))
+    cols = torch.nonzero(x.grad.abs().sum(dim=(0, 1, 2)))
+    assert rows.min() > 0 and rows.max() < size - 1  # not clipped by the border
+    assert rows.max() - rows.min() + 1 == expected_field
+    assert cols.max() - cols.min() + 1 == expected_field
+
+
+def test_inpaint_patchgan_is_spectral_normalised() -> None:
+    net = build_arch("inpaint_patchgan", base_channels=4)
+    convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 7
+    assert all(hasattr(m, "parametrizations") for m in convs)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
+
+
+# --- packaging rules -----------------------------------------------------------------------
+
+
+def _imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_torchvision_or_qt_imports() -> None:
+    forbidden = ("torchvision", "PySide6", "shiboken6", "PyQt5", "PyQt6", "editor", "training")
+    for path in ARCHS_DIR.glob("*.py"):
+        for name in _imported_modules(path):
+            assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
+    code = (
+        "import sys, engine.archs; "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_every_arch_module_is_imported_explicitly() -> None:
+    helpers = {"__init__", "registry", "base", "layers"}
+    arch_modules = {p.stem for p in ARCHS_DIR.glob("*.py")} - helpers
+    imported = {name.rsplit(".", 1)[-1] for name in _imported_modules(ARCHS_DIR / "__init__.py")}
+    assert arch_modules <= imported
+    assert arch_modules == set(list_archs())  # one architecture per file, named after it

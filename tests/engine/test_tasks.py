@@ -1,0 +1,166 @@
+"""Each task's large-image strategy, with tiny networks on the CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.archs import build_arch
+from engine.color import luminance
+from engine.tasks.base import from_unit, pad_to_multiple, to_unit
+from engine.tasks.colorize import Colorizer
+from engine.tasks.denoise import Denoiser, NoiseKind, remove_impulses
+from engine.tasks.inpaint import Inpainter, feathered_alpha, find_regions
+from engine.tiling import TilePlan
+
+CPU = torch.device("cpu")
+
+
+def _finish(gen):
+    steps = []
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as stop:
+            return stop.value, steps
+
+
+def _settled(net):
+    """Give BatchNorm layers non-trivial running statistics, as training would."""
+    torch.manual_seed(0)
+    net.train()
+    with torch.no_grad():
+        for _ in range(3):
+            net(torch.rand(2, net.in_channels, 256, 256) * 2 - 1)
+    return net.eval()
+
+
+def test_unit_conversion_round_trips_both_bit_depths():
+    for dtype in (np.uint8, np.uint16):
+        pixels = np.arange(0, np.iinfo(dtype).max, 97, dtype=dtype)
+        assert np.array_equal(from_unit(to_unit(pixels), dtype), pixels)
+
+
+def test_padding_reaches_the_multiple_even_for_tiny_inputs():
+    assert pad_to_multiple(torch.zeros(1, 3, 100, 130), 128).shape[-2:] == (128, 256)
+    assert pad_to_multiple(torch.zeros(1, 3, 5, 7), 128).shape[-2:] == (128, 128)
+
+
+def test_tiled_unet_matches_whole_image_within_a_level_at_seams():
+    net = _settled(build_arch("denoise_unet", base_channels=8, max_channels=16))
+    model = Denoiser(net, CPU)
+    image = (np.random.default_rng(0).random((384, 640, 3)) * 255).astype(np.uint8)
+
+    def run(tile):
+        plan = TilePlan(tile, 64, multiple=128)
+        return _finish(model.run(image, strength=1.0, noise=NoiseKind.AUTO, plan=plan, cancel=None))
+
+    whole, whole_steps = run(1024)
+    tiled, tiled_steps = run(256)
+    assert len(whole_steps) == 1 and len(tiled_steps) > 4
+    diff = np.abs(whole.astype(int) - tiled.astype(int))
+    assert diff.max() <= 2 and diff.mean() < 0.01
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_denoise_keeps_shape_dtype_and_strength_zero_is_identity(dtype):
+    net = build_arch("denoise_unet", base_channels=4, max_channels=8)
+    model = Denoiser(net, CPU)
+    image = (np.random.default_rng(1).random((150, 170, 3)) * np.iinfo(dtype).max).astype(dtype)
+    plan = TilePlan(128, 32, multiple=128)
+    out, _ = _finish(model.run(image, strength=0.0, noise=NoiseKind.AUTO, plan=plan, cancel=None))
+    assert out.dtype == dtype and out.shape == image.shape
+    assert np.array_equal(out, image)
+    full, _ = _finish(model.run(image, strength=1.0, noise=NoiseKind.AUTO, plan=plan, cancel=None))
+    assert not np.array_equal(full, image)
+
+
+def test_impulses_are_removed_but_real_blacks_survive():
+    image = np.full((40, 40, 3), 0.5, np.float32)
+    image[5:15, 5:15] = 0.0  # a genuinely black patch
+    noisy = image.copy()
+    noisy[30, 30] = 1.0  # salt
+    noisy[25, 20, 1] = 0.0  # pepper in one channel
+    cleaned = remove_impulses(noisy)
+    assert cleaned[30, 30].tolist() == [0.5, 0.5, 0.5]
+    assert cleaned[25, 20, 1] == 0.5
+    assert np.all(cleaned[7:13, 7:13] == 0.0)
+
+
+def test_regions_merge_near_holes_and_separate_far_ones():
+    mask = np.zeros((2000, 3000), bool)
+    mask[100:110, 100:120] = True
+    mask[100:110, 160:170] = True  # within the context margin of the first
+    mask[1800:1820, 2800:2810] = True
+    regions = find_regions(mask)
+    assert len(regions) == 2
+    first = regions[0]
+    assert first.y0 <= 100 and first.y1 >= 110 and first.x0 <= 100 and first.x1 >= 170
+    assert (first.y1 - first.y0) < 200  # a small crop, not the whole photo
+
+
+def test_feathered_alpha_is_one_in_the_hole_and_fades_outside():
+    hole = np.zeros((50, 50), bool)
+    hole[20:30, 20:30] = True
+    alpha = feathered_alpha(hole)
+    assert np.all(alpha[hole] == 1.0)
+    assert 0 < alpha[25, 31] < 1 and alpha[25, 45] == 0
+
+
+def _inpainter(resolution=128):
+    torch.manual_seed(0)
+    return Inpainter(build_arch("inpaint_gated", base_channels=4), CPU, resolution=resolution)
+
+
+def test_inpaint_changes_only_the_hole_and_its_feathered_edge():
+    rng = np.random.default_rng(2)
+    image = (rng.random((300, 400, 3)) * 255).astype(np.uint8)
+    mask = np.zeros((300, 400), bool)
+    mask[100:130, 200:260] = True
+    out, steps = _finish(_inpainter().run(image, mask, cancel=None))
+    touched = feathered_alpha(mask) > 0
+    assert np.array_equal(out[~touched], image[~touched])
+    assert not np.array_equal(out[mask], image[mask])
+    assert len(steps) == 1 and out.dtype == np.uint8
+
+
+def test_inpaint_runs_large_crops_at_the_model_resolution():
+    model = _inpainter(resolution=128)
+    seen = []
+    predict = model.predict
+    model.predict = lambda x: (seen.append(x.shape), predict(x))[1]
+    image = np.full((1200, 1600, 3), 40000, np.uint16)
+    mask = np.zeros((1200, 1600), bool)
+    mask[200:1000, 300:1300] = True  # a big hole: its crop is larger than 128 px
+    mask[600, 100:1500] = True  # and a one-pixel scratch that must survive the shrink
+    out, _ = _finish(model.run(image, mask, cancel=None))
+    assert out.dtype == np.uint16 and out.shape == image.shape
+    assert max(seen[0][:2]) == 128
+    assert not np.array_equal(out[600, 150], image[600, 150])
+
+
+def test_colorize_keeps_full_resolution_luminance():
+    torch.manual_seed(0)
+    model = Colorizer(
+        build_arch("colorize_unet", base_channels=4, max_channels=8), CPU, resolution=256
+    )
+    rng = np.random.default_rng(3)
+    grey = (rng.random((900, 1200)) * 255).astype(np.uint8)  # detail far finer than 256 px
+    image = np.repeat(grey[..., None], 3, axis=2)
+    out, steps = _finish(model.run(image, strength=1.0, cancel=None))
+    assert out.shape == image.shape and steps[-1].done == steps[-1].total
+    l_in = luminance(to_unit(image))
+    l_out = luminance(to_unit(out))
+    assert np.abs(l_in - l_out).mean() < 1.0  # L is 0..100; every fine detail is kept
+    assert np.corrcoef(l_in.ravel(), l_out.ravel())[0, 1] > 0.99
+
+
+def test_colorize_strength_zero_gives_grey_and_keeps_16_bit():
+    torch.manual_seed(0)
+    model = Colorizer(build_arch("colorize_unet", base_channels=4, max_channels=8), CPU)
+    image = (np.random.default_rng(4).random((100, 140, 3)) * 65535).astype(np.uint16)
+    out, _ = _finish(model.run(image, strength=0.0, cancel=None))
+    assert out.dtype == np.uint16
+    spread = out.astype(int).max(axis=2) - out.astype(int).min(axis=2)
+    assert spread.max() <= 300  # ~0.5 % of the 16-bit range: neutral grey
