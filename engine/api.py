@@ -94,6 +94,7 @@ class Progress:
     task: str
     done: int
     total: int
+    tile_size: int = 0  # the tile in use (smaller after an out-of-memory retry); 0 = untiled
 
     @property
     def fraction(self) -> float:
@@ -134,7 +135,7 @@ def _drive(
             except StopIteration as finished:
                 return finished.value
             if progress is not None:
-                progress(Progress(task, step.done, step.total))
+                progress(Progress(task, step.done, step.total, step.tile_size))
     except EngineError:
         raise
     except Exception as exc:

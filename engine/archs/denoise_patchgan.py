@@ -11,19 +11,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import torch
-from torch import nn
-
-from engine.archs.base import Discriminator, check_width
-from engine.archs.layers import conv_output_size, conv_receptive_field, patchgan_layers
+from engine.archs.colorize_patchgan import ColorizePatchGAN
 from engine.archs.registry import register_arch
 
 __all__ = ["DenoisePatchGAN"]
 
 
 @register_arch("denoise_patchgan")
-class DenoisePatchGAN(Discriminator):
-    """4-layer PatchGAN; outputs logits (no sigmoid).
+class DenoisePatchGAN(ColorizePatchGAN):
+    """4-layer PatchGAN; outputs logits (no sigmoid). The same layers as the colorization
+    critic (pix2pix n_layers=3); only the default input differs in meaning (RGB).
 
     Args:
         in_channels: channels of the judged image (3: RGB).
@@ -33,23 +30,3 @@ class DenoisePatchGAN(Discriminator):
     """
 
     task: ClassVar[str] = "denoise"
-
-    def __init__(
-        self, in_channels: int = 3, base_channels: int = 64, max_channels: int = 512
-    ) -> None:
-        super().__init__()
-        self.in_channels = check_width("in_channels", in_channels)
-        check_width("base_channels", base_channels)
-        check_width("max_channels", max_channels)
-        self.layers = nn.Sequential(
-            *patchgan_layers(in_channels, base_channels, n_layers=3, max_channels=max_channels)
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
-
-    def receptive_field(self) -> int:
-        return conv_receptive_field(self)
-
-    def output_size(self, height: int, width: int) -> tuple[int, int]:
-        return conv_output_size(self, height), conv_output_size(self, width)
