@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--weights", type=Path, help="use this weight file instead of the shipped one"
     )
+    parser.add_argument(
+        "--max-megapixels",
+        type=float,
+        default=api.DEFAULT_MAX_PIXELS / 1e6,
+        help="refuse larger images (decompression-bomb guard; default %(default).0f)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -135,7 +141,7 @@ class ProgressBar:
 
 
 def _run_one(job: Job, args: argparse.Namespace, options: api.RunOptions, bar: ProgressBar) -> None:
-    loaded = api.read_image(job.source)
+    loaded = api.read_image(job.source, max_pixels=int(args.max_megapixels * 1e6))
     bar.start(job.source.name)
     if args.task == "denoise":
         result = api.denoise(
@@ -146,7 +152,9 @@ def _run_one(job: Job, args: argparse.Namespace, options: api.RunOptions, bar: P
             progress=bar,
         )
     elif args.task == "inpaint":
-        mask = api.read_mask(job.mask, shape=loaded.pixels.shape[:2])
+        mask = api.read_mask(
+            job.mask, shape=loaded.pixels.shape[:2], max_pixels=int(args.max_megapixels * 1e6)
+        )
         result = api.inpaint(loaded.pixels, mask, options=options, progress=bar)
     else:
         result = api.colorize(loaded.pixels, strength=args.strength, options=options, progress=bar)

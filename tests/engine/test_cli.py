@@ -127,3 +127,14 @@ def test_python_dash_m_engine_runs_end_to_end(tmp_path, tiny_resources):
     assert result.returncode == cli.EXIT_SOME_FAILED
     assert "Traceback" not in result.stderr
     assert "broken.png" in result.stderr
+
+
+def test_images_over_the_pixel_limit_are_skipped_with_a_reason(tmp_path, capsys):
+    src = _png(tmp_path / "scan.png", size=(2000, 1000))
+    code = cli.main(
+        ["denoise", str(src), "-o", str(tmp_path / "o.png"), "--quiet", "--max-megapixels", "1"]
+    )
+    assert code == cli.EXIT_SOME_FAILED
+    err = capsys.readouterr().err
+    assert "scan.png" in err and "2000" in err
+    assert not (tmp_path / "o.png").exists()
