@@ -119,9 +119,23 @@ def _check_image(image: object) -> np.ndarray:
 
 
 def _check_strength(strength: float) -> float:
-    if not 0.0 <= float(strength) <= 1.0:
+    try:
+        value = float(strength)
+    except (TypeError, ValueError):
+        raise InvalidRequest(
+            f"strength must be a number between 0 and 1, got {strength!r}"
+        ) from None
+    if not 0.0 <= value <= 1.0:
         raise InvalidRequest(f"strength must be between 0 and 1, got {strength}")
-    return float(strength)
+    return value
+
+
+def _check_noise(noise: NoiseKind | str) -> NoiseKind:
+    try:
+        return NoiseKind(noise)
+    except ValueError:
+        known = ", ".join(k.value for k in NoiseKind)
+        raise InvalidRequest(f"unknown noise kind {noise!r}; choose one of {known}") from None
 
 
 def _drive(
@@ -141,10 +155,15 @@ def _drive(
     except Exception as exc:
         if is_out_of_memory(exc):
             raise OutOfMemory(f"{task}: the device ran out of memory ({exc})") from exc
-        raise
+        # Callers handle EngineError only; an unexpected failure still arrives as one.
+        raise EngineError(f"{task} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _load(task: str, options: RunOptions, variant: str = "blind") -> models.InferenceModel:
+    if options.threads is not None and (
+        not isinstance(options.threads, int) or options.threads < 1
+    ):
+        raise InvalidRequest(f"threads must be a whole number of at least 1, got {options.threads}")
     set_cpu_threads(options.threads)
     device = resolve_device(options.device)
     return models.load_model(
@@ -152,10 +171,12 @@ def _load(task: str, options: RunOptions, variant: str = "blind") -> models.Infe
     )
 
 
-def _tile_plan(model: models.InferenceModel, options: RunOptions) -> TilePlan:
+def _tile_plan(model: models.InferenceModel, options: RunOptions, width: int) -> TilePlan:
     if options.tile is not None and options.tile < _MIN_TILE:
         raise InvalidRequest(f"tile size must be at least {_MIN_TILE} pixels, got {options.tile}")
-    tile = options.tile or auto_tile_size(model.device, model.bytes_per_pixel, model.multiple)
+    tile = options.tile or auto_tile_size(
+        model.device, model.bytes_per_pixel, model.multiple, image_width=width
+    )
     overlap = min(max(16, 2 * model.margin), tile // 4)
     return TilePlan(tile=tile, overlap=overlap, min_tile=_MIN_TILE, multiple=model.multiple)
 
@@ -172,10 +193,14 @@ def denoise(
     """Remove noise at full resolution; strength 0 returns the input, 1 the model's result."""
     image = _check_image(image)
     strength = _check_strength(strength)
-    noise = NoiseKind(noise)
+    noise = _check_noise(noise)
     model = _load("denoise", options, variant=noise.value)
     work = model.run(
-        image, strength=strength, noise=noise, plan=_tile_plan(model, options), cancel=cancel
+        image,
+        strength=strength,
+        noise=noise,
+        plan=_tile_plan(model, options, image.shape[1]),
+        cancel=cancel,
     )
     return _drive("denoise", work, progress)
 

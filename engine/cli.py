@@ -25,10 +25,24 @@ class Job:
     source: Path
     target: Path
     mask: Path | None = None
+    problem: str | None = None  # why this one file cannot be processed (reported, skipped)
 
 
 class UsageError(Exception):
     """A problem with the command line itself, reported as one line."""
+
+
+def _positive(kind: type):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,8 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="inpaint: mask image (white = hole) or a folder of masks named like the inputs",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    parser.add_argument("--tile", type=int, help="tile size in pixels (default: automatic)")
-    parser.add_argument("--threads", type=int, help="CPU threads")
+    parser.add_argument(
+        "--tile", type=_positive(int), help="tile size in pixels (default: automatic)"
+    )
+    parser.add_argument("--threads", type=_positive(int), help="CPU threads")
     parser.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
     parser.add_argument(
         "--noise",
@@ -60,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-megapixels",
-        type=float,
+        type=_positive(float),
         default=api.DEFAULT_MAX_PIXELS / 1e6,
         help="refuse larger images (decompression-bomb guard; default %(default).0f)",
     )
@@ -90,28 +106,37 @@ def plan_jobs(inputs: list[Path], output: Path, mask: Path | None, task: str) ->
     single = len(files) == 1 and not inputs[0].is_dir() and not output.is_dir()
     if single and not api.is_supported_image_path(output):
         raise UsageError(f"output {output} needs an image suffix (.png, .jpg, .tif, ...)")
-    jobs = []
+    if not single and api.is_supported_image_path(output):
+        raise UsageError(f"several images are restored, so -o must be a folder, not {output}")
+    if task == "inpaint" and mask is None:
+        raise UsageError("inpaint needs --mask (a mask image, white = hole, or a folder of them)")
+    if mask is not None and not mask.exists():
+        raise UsageError(f"no such mask file or folder: {mask}")
+    jobs, claimed = [], {}
     for source in files:
         target = output if single else output / source.name
         if target.resolve() == source.resolve():
             raise UsageError(f"refusing to overwrite the input {source}; choose another output")
-        jobs.append(Job(source, target, _mask_for(source, mask, task)))
+        if target in claimed:
+            raise UsageError(f"{claimed[target]} and {source} would both be written to {target}")
+        claimed[target] = source
+        found, problem = _mask_for(source, mask) if task == "inpaint" else (None, None)
+        jobs.append(Job(source, target, found, problem))
     return jobs
 
 
-def _mask_for(source: Path, mask: Path | None, task: str) -> Path | None:
-    if task != "inpaint":
-        return None
-    if mask is None:
-        raise UsageError("inpaint needs --mask (a mask image, white = hole, or a folder of them)")
-    if mask.is_dir():
-        matches = sorted(p for p in mask.iterdir() if p.stem == source.stem)
-        if not matches:
-            raise UsageError(f"no mask named {source.stem}.* in {mask}")
-        return matches[0]
-    if not mask.is_file():
-        raise UsageError(f"no such mask file: {mask}")
-    return mask
+def _mask_for(source: Path, mask: Path) -> tuple[Path | None, str | None]:
+    """The mask for `source`: the file itself, or the image named like it in a folder."""
+    if not mask.is_dir():
+        return mask, None
+    matches = sorted(
+        p
+        for p in mask.iterdir()
+        if p.stem == source.stem and p.is_file() and api.is_supported_image_path(p)
+    )
+    if not matches:
+        return None, f"no mask named {source.stem}.png (or another image type) in {mask}"
+    return matches[0], None
 
 
 class ProgressBar:
@@ -180,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     started = time.monotonic()
     for job in jobs:
+        if job.problem is not None:
+            failed += 1
+            print(f"skipped {job.source}: {job.problem}", file=sys.stderr)
+            continue
         try:
             _run_one(job, args, options, bar)
             print(f"ok      {job.source} -> {job.target}")
@@ -187,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             bar.finish()
             print(f"error: {exc}", file=sys.stderr)  # the same for every file: stop now
             return EXIT_USAGE
-        except api.EngineError as exc:
+        except (api.EngineError, OSError) as exc:
             bar.finish()
             failed += 1
             print(f"skipped {job.source}: {exc}", file=sys.stderr)

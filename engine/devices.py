@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 import os
-from enum import Enum
+from enum import StrEnum
 
 import torch
 
 from engine.errors import DeviceUnavailable
 
 
-class DeviceKind(str, Enum):
+class DeviceKind(StrEnum):
     AUTO = "auto"
     CPU = "cpu"
     CUDA = "cuda"
@@ -95,13 +95,26 @@ _CPU_BUDGET_CAP = 768 << 20
 
 
 def auto_tile_size(
-    device: torch.device, bytes_per_pixel: int, multiple: int, *, fraction: float = 0.25
+    device: torch.device,
+    bytes_per_pixel: int,
+    multiple: int,
+    *,
+    image_width: int = 0,
+    stripe_bytes_per_pixel: int = 36,
+    fraction: float = 0.25,
 ) -> int:
-    """Largest square tile whose activations fit in `fraction` of the free memory."""
+    """Largest square tile T whose memory fits in `fraction` of the free memory.
+
+    Memory is T² × `bytes_per_pixel` for the network's activations plus, on the host, the
+    row buffers of the tiled blend: T × `image_width` × `stripe_bytes_per_pixel` (row
+    buffer, accumulator and the finished stripe, float32 RGB each), so a very wide
+    panorama gets shorter tiles instead of exhausting RAM.
+    """
     budget = free_memory_bytes(device) * fraction
     if device.type != "cuda":
         budget = min(budget, _CPU_BUDGET_CAP)
+    a, b = float(max(bytes_per_pixel, 1)), float(image_width * stripe_bytes_per_pixel)
+    side = int((-b + math.sqrt(b * b + 4 * a * max(budget, 0))) / (2 * a))
     cap = _GPU_TILE_CAP if device.type == "cuda" else _CPU_TILE_CAP
-    side = int(math.sqrt(max(budget, 0) / max(bytes_per_pixel, 1)))
     side = min(side, cap) // multiple * multiple
     return max(side, multiple, 128 // multiple * multiple or multiple)

@@ -35,6 +35,7 @@ class ModelInfo:
     problem: str | None = None
 
 
+_CACHE_SIZE = 4
 _cache: dict[tuple[str, ...], InferenceModel] = {}
 _lock = threading.Lock()
 
@@ -76,9 +77,23 @@ def load_model(
                     f"{identity[0]} holds a {weight_file.task} model, not a {task} model"
                 )
             net = weight_file.build()
+            _check_generator(net, task, identity[0])
             resolution = weight_file.meta.get("resolution")
+            if resolution is not None and (not isinstance(resolution, int) or resolution < 8):
+                raise ModelUnavailable(f"{identity[0]} has an invalid resolution {resolution!r}")
+            while len(_cache) >= _CACHE_SIZE:  # keep memory bounded: forget the oldest
+                _cache.pop(next(iter(_cache)))
             _cache[key] = TASK_MODELS[task](net, device, resolution=resolution)
         return _cache[key]
+
+
+def _check_generator(net: torch.nn.Module, task: str, source: str) -> None:
+    """A weight file must hold a generator for this task, not a critic or another task's net."""
+    if getattr(net, "role", None) != "generator" or getattr(net, "task", None) != task:
+        raise ModelUnavailable(
+            f"{source} holds a {getattr(net, 'task', '?')} {getattr(net, 'role', 'network')} "
+            f"({getattr(net, 'arch_name', '?')}), not a {task} generator"
+        )
 
 
 def clear_cache() -> None:

@@ -121,6 +121,14 @@ def span_weights(span: Span) -> np.ndarray:
     return w
 
 
+def release_cached_memory() -> None:
+    """Give cached GPU blocks back after an allocation failure (no-op on the CPU)."""
+    import torch  # local: tiling itself is numpy-only
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
     """True for the allocation failures of CPU, CUDA and MPS back ends."""
     if isinstance(exc, MemoryError):
@@ -153,29 +161,34 @@ class TilePlan:
 
 
 class _StripeAccumulator:
-    """Vertical blending of row buffers; writes rows to `out` once no later row touches them."""
+    """Vertical blending of row buffers; writes rows to `out` once no later row touches them.
+
+    Its buffer holds at most one tile row (it grows only if a row is taller than any before)
+    and is reused in place, so memory is bounded by tile × width, not by the image.
+    """
 
     def __init__(self, out: np.ndarray, channels: int, finalize: Finalize) -> None:
         self.out = out
         self.finalize = finalize
-        self.width = out.shape[1]
-        self.channels = channels
         self.base = 0  # first row not yet written to `out`
-        self.acc = np.zeros((0, self.width, channels), np.float32)
+        self.filled = 0  # rows of the buffer in use, counted from `base`
+        self.acc = np.zeros((0, out.shape[1], channels), np.float32)
         self.wsum = np.zeros(0, np.float32)
 
     def add(self, y0: int, rows: np.ndarray, wy: np.ndarray) -> None:
-        y1 = y0 + rows.shape[0]
-        need = y1 - self.base
-        if need > self.acc.shape[0]:
-            grow = need - self.acc.shape[0]
-            self.acc = np.concatenate(
-                [self.acc, np.zeros((grow, self.width, self.channels), np.float32)]
-            )
-            self.wsum = np.concatenate([self.wsum, np.zeros(grow, np.float32)])
-        lo = y0 - self.base
-        self.acc[lo : lo + rows.shape[0]] += rows * wy[:, None, None]
-        self.wsum[lo : lo + rows.shape[0]] += wy
+        lo, hi = y0 - self.base, y0 - self.base + rows.shape[0]
+        if hi > self.acc.shape[0]:
+            acc = np.zeros((hi,) + self.acc.shape[1:], np.float32)
+            acc[: self.filled] = self.acc[: self.filled]
+            wsum = np.zeros(hi, np.float32)
+            wsum[: self.filled] = self.wsum[: self.filled]
+            self.acc, self.wsum = acc, wsum
+        if hi > self.filled:  # rows never written since the last shift start from zero
+            self.acc[self.filled : hi] = 0.0
+            self.wsum[self.filled : hi] = 0.0
+            self.filled = hi
+        self.acc[lo:hi] += rows * wy[:, None, None]
+        self.wsum[lo:hi] += wy
 
     def flush_until(self, y: int) -> None:
         """Rows before `y` are final: normalise, convert and write them."""
@@ -184,8 +197,10 @@ class _StripeAccumulator:
             return
         stripe = self.acc[:n] / self.wsum[:n, None, None]
         self.out[self.base : y] = self.finalize(stripe, self.base, y)
-        self.acc = self.acc[n:].copy()
-        self.wsum = self.wsum[n:].copy()
+        keep = self.filled - n
+        self.acc[:keep] = self.acc[n : self.filled]  # numpy copies overlapping slices safely
+        self.wsum[:keep] = self.wsum[n : self.filled]
+        self.filled = keep
         self.base = y
 
 
@@ -255,6 +270,7 @@ def iter_tiled(
         except Exception as exc:
             if not is_out_of_memory(exc):
                 raise
+            release_cached_memory()  # or the halved tile may fail on fragmentation
             plan = plan.halved()  # raises OutOfMemory below the smallest tile
             rows = rows[:k] + _replan_rows(height, ys, plan)
             xs = plan_spans(width, plan.tile, plan.overlap)

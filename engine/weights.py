@@ -62,9 +62,18 @@ def sha256_of(path: Path) -> str:
 
 
 def save_weights(
-    path: str | os.PathLike, net: nn.Module, *, task: str, meta: dict | None = None
+    path: str | os.PathLike,
+    net: nn.Module,
+    *,
+    task: str,
+    meta: dict | None = None,
+    half: bool = False,
 ) -> str:
-    """Write `net` (built by `build_arch`) as a self-describing file; returns its sha256."""
+    """Write `net` (built by `build_arch`) as a self-describing file; returns its sha256.
+
+    `half` stores floating-point tensors as float16 (half the size); loading converts them
+    back to the network's precision.
+    """
     arch = getattr(net, "arch_name", None)
     kwargs = getattr(net, "arch_kwargs", None)
     if arch is None or kwargs is None:
@@ -76,7 +85,7 @@ def save_weights(
         "arch_kwargs": dict(kwargs),
         "task": task,
         "meta": dict(meta or {}),
-        "state_dict": {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()},
+        "state_dict": {k: _stored(v, half) for k, v in net.state_dict().items()},
     }
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +100,11 @@ def save_weights(
         Path(tmp).unlink(missing_ok=True)
         raise
     return sha256_of(target)
+
+
+def _stored(tensor: torch.Tensor, half: bool) -> torch.Tensor:
+    tensor = tensor.detach().cpu().contiguous()
+    return tensor.half() if half and tensor.is_floating_point() else tensor
 
 
 def load_weights(path: str | os.PathLike, *, expected_sha256: str | None = None) -> WeightFile:
@@ -163,7 +177,12 @@ class Manifest:
 
     @classmethod
     def load(cls, resources: str | os.PathLike | None = None) -> Manifest:
-        directory = resources_dir(resources) / "weights"
+        return cls.read(resources_dir(resources) / "weights")
+
+    @classmethod
+    def read(cls, directory: Path) -> Manifest:
+        """The manifest of a weights folder (empty when the folder has none yet)."""
+        directory = Path(directory)
         path = directory / MANIFEST_NAME
         if not path.is_file():
             return cls(directory, ())

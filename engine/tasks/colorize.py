@@ -16,6 +16,33 @@ DEFAULT_RESOLUTION = 512
 _STRIPE_ROWS = 512  # merge L and ab in stripes so a 24 MP scan never needs a full float copy
 
 
+def _source_coords(size: int, small: int) -> np.ndarray:
+    """Where each full-resolution pixel centre falls in the small prediction."""
+    return ((np.arange(size, dtype=np.float32) + 0.5) * (small / size) - 0.5).astype(np.float32)
+
+
+def _upsample(small: np.ndarray, rows: slice, height: int, width: int) -> np.ndarray:
+    """Rows `rows` of `small` resized to height × width (bicubic, as cv2.resize samples).
+
+    Done stripe by stripe so a 24 MP scan never holds a full-resolution float ab image, and
+    in column chunks because cv2.remap takes at most 32767 pixels per side.
+    """
+    map_y = _source_coords(height, small.shape[0])[rows, None]
+    all_x = _source_coords(width, small.shape[1])
+    out = np.empty((map_y.shape[0], width, small.shape[2]), np.float32)
+    for x in range(0, width, _STRIPE_ROWS * 8):
+        cols = slice(x, min(x + _STRIPE_ROWS * 8, width))
+        xs, ys = np.broadcast_arrays(all_x[None, cols], map_y)
+        out[:, cols] = cv2.remap(
+            small,
+            np.ascontiguousarray(xs),
+            np.ascontiguousarray(ys),
+            cv2.INTER_CUBIC,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+    return out
+
+
 class Colorizer(InferenceModel):
     """L in [-1, 1] (1 channel) -> ab in [-1, 1] (2 channels)."""
 
@@ -45,12 +72,12 @@ class Colorizer(InferenceModel):
         yield TileProgress(2, 3, side)
         if cancel is not None:
             cancel.raise_if_cancelled()
-        ab = cv2.resize(ab_small, (width, height), interpolation=cv2.INTER_CUBIC)
-        ab = denormalize_ab(ab) * strength
+        ab_small = np.ascontiguousarray(denormalize_ab(ab_small) * strength, dtype=np.float32)
         out = np.empty_like(image)
         for y in range(0, height, _STRIPE_ROWS):
-            rows = slice(y, y + _STRIPE_ROWS)
-            lab = np.concatenate([lightness[rows, :, None], ab[rows]], axis=2)
+            rows = slice(y, min(y + _STRIPE_ROWS, height))
+            ab = _upsample(ab_small, rows, height, width)
+            lab = np.concatenate([lightness[rows, :, None], ab], axis=2)
             out[rows] = from_unit(lab_to_rgb(lab), image.dtype)
         yield TileProgress(3, 3, side)
         return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from enum import Enum
+from enum import StrEnum
 
 import cv2
 import numpy as np
@@ -13,7 +13,7 @@ from engine.tasks.base import InferenceModel, from_unit, pixel_scale
 from engine.tiling import CancelToken, TilePlan, TileProgress, iter_tiled
 
 
-class NoiseKind(str, Enum):
+class NoiseKind(StrEnum):
     """What the user believes the noise is. AUTO and the others use the blind model unless
     a dedicated model for the kind is installed; SALT_AND_PEPPER also removes impulses first."""
 

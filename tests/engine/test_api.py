@@ -90,6 +90,35 @@ def test_out_of_range_settings_are_invalid_requests(options):
         )
     with pytest.raises(api.InvalidRequest, match="mask"):
         api.inpaint(_photo(), np.ones((5, 5), bool), options=options)
+    with pytest.raises(api.InvalidRequest, match="noise kind 'bogus'"):
+        api.denoise(_photo(), noise="bogus", options=options)
+    with pytest.raises(api.InvalidRequest, match="strength"):
+        api.colorize(_photo(), strength="x", options=options)
+    with pytest.raises(api.InvalidRequest, match="threads"):
+        api.denoise(_photo(), options=api.RunOptions(threads=0, resources=options.resources))
+
+
+def test_a_weight_file_holding_a_critic_or_another_tasks_net_is_refused(tmp_path):
+    from engine.archs import build_arch
+    from engine.weights import save_weights
+
+    critic = build_arch("denoise_patchgan", base_channels=4, max_channels=8)
+    save_weights(tmp_path / "critic.pt", critic, task="denoise")
+    with pytest.raises(api.ModelUnavailable, match="discriminator"):
+        api.denoise(_photo(), options=api.RunOptions(weights=tmp_path / "critic.pt"))
+    unet = build_arch("denoise_unet", base_channels=4, max_channels=8)
+    save_weights(tmp_path / "mislabelled.pt", unet, task="colorize")
+    with pytest.raises(api.ModelUnavailable, match="not a colorize generator"):
+        api.colorize(_photo(), options=api.RunOptions(weights=tmp_path / "mislabelled.pt"))
+
+
+def test_unexpected_failures_still_arrive_as_engine_errors(options, monkeypatch):
+    def broken(self, array):
+        raise ValueError("operands could not be broadcast")
+
+    monkeypatch.setattr(InferenceModel, "predict", broken)
+    with pytest.raises(api.EngineError, match="denoise failed: ValueError"):
+        api.denoise(_photo(), options=options)
 
 
 def test_an_empty_mask_returns_the_image_unchanged_without_a_model(tmp_path):

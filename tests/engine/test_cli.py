@@ -95,10 +95,14 @@ def test_inpaint_with_a_mask(tmp_path):
         (["denoise", "{src}", "-o", "{tmp}/out.xyz"], "image suffix"),
         (["denoise", "{src}", "-o", "{tmp}/o.png", "--device", "tpu"], "unknown device"),
         (["denoise", "{src}", "-o", "{tmp}/o.png", "--strength", "3"], "strength"),
+        (["denoise", "{src}", "{tmp}/b/scan.png", "-o", "{tmp}/out"], "would both be written"),
+        (["denoise", "{tmp}/b", "-o", "{tmp}/res.png"], "-o must be a folder"),
     ],
 )
 def test_usage_problems_give_one_line_and_exit_2(tmp_path, capsys, argv, message):
     src = _png(tmp_path / "scan.png")
+    (tmp_path / "b").mkdir()
+    _png(tmp_path / "b" / "scan.png")
     argv = [a.format(src=src, tmp=tmp_path) for a in argv]
     assert cli.main(argv + ["--quiet"]) == cli.EXIT_USAGE
     err = capsys.readouterr().err
@@ -138,3 +142,29 @@ def test_images_over_the_pixel_limit_are_skipped_with_a_reason(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "scan.png" in err and "2000" in err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_threads_must_be_positive(tmp_path, capsys):
+    src = _png(tmp_path / "scan.png")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["denoise", str(src), "-o", str(tmp_path / "o.png"), "--threads", "0"])
+    assert exit_info.value.code == 2
+    assert "must be greater than 0" in capsys.readouterr().err
+
+
+def test_a_missing_mask_in_a_mask_folder_skips_only_that_image(tmp_path, capsys):
+    folder, masks = tmp_path / "in", tmp_path / "masks"
+    folder.mkdir()
+    masks.mkdir()
+    _png(folder / "a.png")
+    _png(folder / "b.png", seed=1)
+    hole = np.zeros((80, 96), np.uint8)
+    hole[10:20, 10:20] = 255
+    Image.fromarray(hole).save(masks / "a.png")
+    (masks / "b.json").write_text("{}")  # same stem, not an image: not a mask
+    code = cli.main(
+        ["inpaint", str(folder), "--mask", str(masks), "-o", str(tmp_path / "out"), "--quiet"]
+    )
+    assert code == cli.EXIT_SOME_FAILED
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
+    assert "no mask named b" in capsys.readouterr().err

@@ -57,3 +57,13 @@ def test_tile_size_follows_free_memory(monkeypatch):
 
 def test_available_ram_is_plausible():
     assert 64 << 20 < devices.available_ram_bytes() < 1 << 50
+
+
+def test_wide_images_get_shorter_tiles(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(devices, "free_memory_bytes", lambda _d: 16 << 30)
+    normal = devices.auto_tile_size(cpu, bytes_per_pixel=200, multiple=128, image_width=6000)
+    panorama = devices.auto_tile_size(cpu, bytes_per_pixel=200, multiple=128, image_width=60000)
+    assert panorama < normal
+    budget = min((16 << 30) * 0.25, devices._CPU_BUDGET_CAP)
+    assert panorama**2 * 200 + panorama * 60000 * 36 <= budget

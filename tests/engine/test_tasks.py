@@ -93,7 +93,7 @@ def test_regions_merge_near_holes_and_separate_far_ones():
     mask[100:110, 100:120] = True
     mask[100:110, 160:170] = True  # within the context margin of the first
     mask[1800:1820, 2800:2810] = True
-    regions = find_regions(mask)
+    regions, _ = find_regions(mask)
     assert len(regions) == 2
     first = regions[0]
     assert first.y0 <= 100 and first.y1 >= 110 and first.x0 <= 100 and first.x1 >= 170
@@ -164,3 +164,26 @@ def test_colorize_strength_zero_gives_grey_and_keeps_16_bit():
     assert out.dtype == np.uint16
     spread = out.astype(int).max(axis=2) - out.astype(int).min(axis=2)
     assert spread.max() <= 300  # ~0.5 % of the 16-bit range: neutral grey
+
+
+def test_scattered_dust_is_filled_in_crops_the_model_sees_at_full_resolution():
+    rng = np.random.default_rng(6)
+    mask = np.zeros((3000, 4000), bool)
+    for y, x in zip(rng.integers(0, 2990, 800), rng.integers(0, 3990, 800), strict=True):
+        mask[y : y + 3, x : x + 3] = True
+    regions, labels = find_regions(mask, max_side=512)
+    assert len(regions) > 20
+    assert all(max(r.y1 - r.y0, r.x1 - r.x0) <= 512 for r in regions)
+    owned = np.zeros_like(mask)
+    for r in regions:
+        owned[r.y0 : r.y1, r.x0 : r.x1] |= np.isin(labels[r.y0 : r.y1, r.x0 : r.x1], r.labels)
+    assert np.array_equal(owned, mask)  # every hole belongs to exactly the crops listed
+
+
+def test_colorize_keeps_16_bit_luminance_exactly_at_strength_zero():
+    torch.manual_seed(0)
+    model = Colorizer(build_arch("colorize_unet", base_channels=4, max_channels=8), CPU)
+    ramp = np.arange(65536, dtype=np.uint16).reshape(256, 256)
+    image = np.repeat(ramp[..., None], 3, axis=2)
+    out, _ = _finish(model.run(image, strength=0.0, cancel=None))
+    assert np.array_equal(out, image)  # all 65536 grey levels survive the LAB round trip

@@ -1,0 +1,255 @@
+"""The GAN trainers end to end, with tiny widths on tiny synthetic photos (CPU)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from engine import api
+from engine.weights import Manifest, load_weights
+from training import cli as training_cli
+from training.config import ModelConfig, TrainConfig, load_config
+from training.errors import DivergedError, MissingVGGWeights, TrainingError
+from training.export import export_run, probe_input
+from training.report import read_log
+from training.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TINY_MODELS = {
+    "denoise": ModelConfig(
+        "denoise_unet",
+        {"base_channels": 4, "max_channels": 8},
+        "denoise_patchgan",
+        {"base_channels": 4, "max_channels": 8},
+    ),
+    "inpaint": ModelConfig(
+        "inpaint_gated", {"base_channels": 4}, "inpaint_patchgan", {"base_channels": 4}
+    ),
+    "colorize": ModelConfig(
+        "colorize_unet",
+        {"base_channels": 4, "max_channels": 8},
+        "colorize_patchgan",
+        {"base_channels": 4, "max_channels": 8},
+    ),
+}
+CROPS = {"denoise": 128, "inpaint": 32, "colorize": 256}
+
+
+def tiny_config(task: str, steps: int = 4, **changes) -> TrainConfig:
+    cfg = TrainConfig(
+        task=task,
+        steps=steps,
+        batch_size=2,
+        val_fraction=0.2,
+        val_max_images=2,
+        val_every=4,
+        checkpoint_every=2,
+        log_every=1,
+        samples=2,
+        min_image_side=32,
+        model=TINY_MODELS[task],
+    )
+    cfg.augment.crop_size = CROPS[task]
+    cfg.stability.d_skip_below = 0.0
+    for key, value in changes.items():
+        setattr(cfg, key, value)
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    """Ten small 'photos' with smooth colour structure (what the losses can learn from)."""
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:96, 0:96] / 96.0
+    for i in range(10):
+        channels = [
+            0.5 + 0.4 * np.sin(6 * xx * rng.uniform(0.5, 2) + rng.uniform(0, 6) + yy)
+            for _ in range(3)
+        ]
+        image = (np.stack(channels, axis=2) * 255).astype(np.uint8)
+        Image.fromarray(image).save(folder / f"photo_{i}.png")
+    return folder
+
+
+def _trainer(cfg, photos, run_dir, **kwargs) -> Trainer:
+    return Trainer(
+        cfg, [photos], run_dir, device="cpu", allow_random_vgg=True, show_progress=False, **kwargs
+    )
+
+
+@pytest.mark.parametrize("task", ["denoise", "inpaint", "colorize"])
+def test_a_few_steps_of_each_trainer(task, photos, tmp_path):
+    trainer = _trainer(tiny_config(task), photos, tmp_path / "run")
+    before = [p.detach().clone() for p in trainer.generator.parameters()]
+    result = trainer.fit()
+    assert result.steps == 4 and result.checkpoint.is_file()
+    changed = [
+        not torch.equal(a, b) for a, b in zip(before, trainer.generator.parameters(), strict=True)
+    ]
+    # Nearly all tensors move (the attention's query/key start with zero gain, so their first
+    # updates can be below float32 resolution).
+    assert sum(changed) / len(changed) > 0.9
+    records = read_log(tmp_path / "run", "train")
+    assert [r["step"] for r in records] == [1, 2, 3, 4]
+    for record in records:
+        assert all(np.isfinite(v) for k, v in record.items() if k.startswith(("g_", "d")))
+    assert any("d" in r for r in records)  # the critic took part
+    val = read_log(tmp_path / "run", "val")[-1]
+    assert np.isfinite(val["psnr"])
+    assert (tmp_path / "run" / "samples" / "step_0000004.png").is_file()
+
+
+def test_resume_continues_exactly_like_an_uninterrupted_run(photos, tmp_path):
+    straight = _trainer(tiny_config("inpaint", steps=6), photos, tmp_path / "a")
+    straight.fit()
+    first = _trainer(tiny_config("inpaint", steps=3), photos, tmp_path / "b")
+    first.fit()
+    resumed = _trainer(tiny_config("inpaint"), photos, tmp_path / "b", resume=True)
+    assert resumed.step == 3
+    resumed.cfg.steps = 6
+    resumed.fit()
+    a = [r["g_total"] for r in read_log(tmp_path / "a", "train")]
+    b = [r["g_total"] for r in read_log(tmp_path / "b", "train")]
+    assert len(a) == len(b) == 6
+    np.testing.assert_allclose(b, a, rtol=1e-5)
+
+
+def test_a_finished_run_is_not_overwritten_without_resume(photos, tmp_path):
+    _trainer(tiny_config("inpaint", steps=2), photos, tmp_path / "run").fit()
+    with pytest.raises(TrainingError, match="--resume"):
+        _trainer(tiny_config("inpaint", steps=2), photos, tmp_path / "run")
+
+
+def test_divergence_stops_with_the_step_and_keeps_the_last_good_checkpoint(
+    photos, tmp_path, monkeypatch
+):
+    trainer = _trainer(tiny_config("inpaint", steps=6), photos, tmp_path / "run")
+    original = trainer.hooks.generator_loss
+
+    def explode_at_step_3(batch, out, fake_logits):
+        total, parts = original(batch, out, fake_logits)
+        return (total * float("nan"), parts) if trainer.step == 2 else (total, parts)
+
+    monkeypatch.setattr(trainer.hooks, "generator_loss", explode_at_step_3)
+    with pytest.raises(DivergedError, match="step 3.*generator"):
+        trainer.fit()
+    kept = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
+    assert kept["step"] == 2
+
+
+def test_perceptual_loss_without_vgg_weights_refuses_to_start(photos, tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "no-hub"))
+    cfg = tiny_config("denoise")
+    assert cfg.losses.perceptual > 0
+    with pytest.raises(MissingVGGWeights, match="--vgg-weights"):
+        Trainer(cfg, [photos], tmp_path / "run", device="cpu", show_progress=False)
+
+
+def test_export_bakes_weights_the_engine_loads_with_identical_outputs(photos, tmp_path):
+    _trainer(tiny_config("denoise", steps=2), photos, tmp_path / "run").fit()
+    target = tmp_path / "resources" / "weights" / "denoise.pt"
+    result = export_run(tmp_path / "run", target)
+    entry = Manifest.read(target.parent).find("denoise")
+    assert entry.sha256 == result.sha256 and entry.file == "denoise.pt"
+    assert "parameters" in result.card.read_text()
+    loaded = load_weights(target, expected_sha256=result.sha256)
+    net = loaded.build()
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
+    reference = loaded.build()
+    reference.load_state_dict(state["ema"])
+    probe = probe_input(net, "denoise")
+    with torch.inference_mode():
+        assert (net(probe) - reference(probe)).abs().max() <= 1 / 255
+    # And the public API runs it from the manifest.
+    image = (np.random.default_rng(1).random((64, 80, 3)) * 255).astype(np.uint8)
+    out = api.denoise(image, options=api.RunOptions(device="cpu", resources=tmp_path / "resources"))
+    assert out.shape == image.shape
+
+
+def test_config_file_is_typed_and_typos_are_refused(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text("steps = 50\nbatch_size = 4\n[augment]\ncrop_size = 64\n[losses]\nl1 = 2\n")
+    cfg = load_config("colorize", good)
+    assert (cfg.steps, cfg.batch_size, cfg.augment.crop_size, cfg.losses.l1) == (50, 4, 64, 2.0)
+    assert cfg.losses.adversarial > 0  # untouched fields keep the task's defaults
+    typo = tmp_path / "typo.toml"
+    typo.write_text("[optim]\nlr_genrator = 0.1\n")
+    with pytest.raises(TrainingError, match="optim.lr_genrator"):
+        load_config("denoise", typo)
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text('batch_size = "eight"\n')
+    with pytest.raises(TrainingError, match="batch_size must be int"):
+        load_config("denoise", wrong)
+
+
+def test_cli_refuses_an_empty_folder_with_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code = training_cli.main(
+        ["denoise", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "run"), "--quiet"]
+    )
+    assert code == training_cli.EXIT_FAILED
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "empty" in err and err.count("\n") == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_process_gloo_run_under_torchrun(photos, tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        "steps = 3\nbatch_size = 2\nval_fraction = 0.2\nval_max_images = 2\nval_every = 3\n"
+        "checkpoint_every = 3\nlog_every = 1\nmin_image_side = 32\n"
+        "[augment]\ncrop_size = 32\n[losses]\nperceptual = 0.0\nstyle = 0.0\n"
+        '[model]\ngenerator = "inpaint_gated"\ndiscriminator = "inpaint_patchgan"\n'
+        "[model.generator_kwargs]\nbase_channels = 4\n"
+        "[model.discriminator_kwargs]\nbase_channels = 4\n"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            str(_free_port()),
+            "-m",
+            "training",
+            "inpaint",
+            "--data",
+            str(photos),
+            "--out",
+            str(tmp_path / "run"),
+            "--config",
+            str(config),
+            "--device",
+            "cpu",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    steps = [r["step"] for r in read_log(tmp_path / "run", "train")]
+    assert steps == [1, 2, 3]  # rank 0 alone writes the log
+    assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()

@@ -1,0 +1,61 @@
+"""Training data: finding images, synthetic degradations, hole masks and torch datasets.
+
+Everything random is drawn from explicit `numpy.random.Generator`s seeded per sample, so a
+resumed run reproduces its data exactly. Masks use **1 = hole** throughout.
+"""
+
+from __future__ import annotations
+
+from training.data.augment import AugmentConfig, centre_crop, to_unit, train_crop
+from training.data.datasets import (
+    TASKS,
+    ColorizeDataset,
+    CropDataset,
+    DenoiseDataset,
+    InpaintDataset,
+    build_dataset,
+    lab_to_rgb_tensor,
+)
+from training.data.degrade import (
+    NOISE_KINDS,
+    NoiseConfig,
+    add_gaussian,
+    add_salt_and_pepper,
+    add_speckle,
+    degrade,
+)
+from training.data.folders import (
+    BENCH_FOLDER_NAME,
+    ImageScan,
+    TrainingDataError,
+    scan_images,
+    split_train_val,
+)
+from training.data.masks import MaskConfig, random_mask
+
+__all__ = [
+    "BENCH_FOLDER_NAME",
+    "NOISE_KINDS",
+    "TASKS",
+    "AugmentConfig",
+    "ColorizeDataset",
+    "CropDataset",
+    "DenoiseDataset",
+    "ImageScan",
+    "InpaintDataset",
+    "MaskConfig",
+    "NoiseConfig",
+    "TrainingDataError",
+    "add_gaussian",
+    "add_salt_and_pepper",
+    "add_speckle",
+    "build_dataset",
+    "centre_crop",
+    "degrade",
+    "lab_to_rgb_tensor",
+    "random_mask",
+    "scan_images",
+    "split_train_val",
+    "to_unit",
+    "train_crop",
+]

@@ -1,0 +1,114 @@
+"""Turning a decoded training image into one float32 square crop, augmented or not.
+
+All randomness comes from the generator passed in, and every call draws the same number of
+values whatever the settings, so switching one augmentation off leaves the crop positions
+(and the noise or masks drawn afterwards) of every sample unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from training.data.folders import TrainingDataError
+
+
+@dataclass
+class AugmentConfig:
+    """How a training crop is cut from a photo and varied.
+
+    Attributes:
+        crop_size: side in pixels of the square crop fed to the network. Images whose short
+            side is smaller are first upscaled (bicubic) to exactly that side: mirrored
+            padding would invent symmetric structures no photo has, and a little softness
+            is the lesser evil (use `min_side` in the scan to keep such images out).
+        flips: mirror left-right with probability 1/2.
+        rot90: rotate by a random multiple of 90°; with `flips` that gives all 8 orientations.
+            Consider turning it off for colorization, where "sky is up" is a useful cue.
+        brightness: amplitude of the additive brightness shift, drawn uniformly in
+            ``[-brightness, +brightness]`` (on the [0, 1] scale); 0 disables it.
+        contrast: amplitude of the contrast change: pixel deviations from the crop's mean
+            are scaled by a factor drawn in ``[1 - contrast, 1 + contrast]``; 0 disables it.
+    """
+
+    crop_size: int = 256
+    flips: bool = True
+    rot90: bool = True
+    brightness: float = 0.1
+    contrast: float = 0.1
+
+    def __post_init__(self) -> None:
+        if int(self.crop_size) < 8:
+            raise TrainingDataError(f"augment.crop_size must be at least 8, got {self.crop_size}")
+        self.crop_size = int(self.crop_size)
+        for name in ("brightness", "contrast"):
+            value = float(getattr(self, name))
+            if not 0.0 <= value < 1.0:
+                raise TrainingDataError(f"augment.{name} must be in [0, 1), got {value}")
+            setattr(self, name, value)
+
+
+def to_unit(pixels: np.ndarray) -> np.ndarray:
+    """uint8/uint16 pixels -> float32 in [0, 1] (16-bit files keep their full precision)."""
+    if pixels.dtype == np.uint8:
+        return pixels.astype(np.float32) * np.float32(1.0 / 255.0)
+    if pixels.dtype == np.uint16:
+        return pixels.astype(np.float32) * np.float32(1.0 / 65535.0)
+    return np.clip(pixels.astype(np.float32), 0.0, 1.0)
+
+
+def _fit_short_side(pixels: np.ndarray, size: int) -> np.ndarray:
+    """float32 [0, 1]; upscaled so the short side is at least `size` (see AugmentConfig)."""
+    image = to_unit(pixels)
+    height, width = image.shape[:2]
+    if min(height, width) >= size:
+        return image
+    scale = size / min(height, width)
+    new_w, new_h = max(size, round(width * scale)), max(size, round(height * scale))
+    image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(image, 0.0, 1.0, out=image)  # bicubic overshoots at edges
+
+
+def train_crop(pixels: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
+    """A random, augmented ``crop_size`` square as float32 H×W×3 in [0, 1]."""
+    size = cfg.crop_size
+    # Six draws, always in this order (see the module docstring).
+    fy, fx = rng.random(), rng.random()
+    flip = rng.random() < 0.5
+    turns = int(rng.integers(0, 4))
+    shift = rng.uniform(-1.0, 1.0) * cfg.brightness
+    gain = 1.0 + rng.uniform(-1.0, 1.0) * cfg.contrast
+    height, width = pixels.shape[:2]
+    if min(height, width) >= size:  # crop first: converting a 24 MP photo would be waste
+        top, left = int(fy * (height - size + 1)), int(fx * (width - size + 1))
+        crop = to_unit(pixels[top : top + size, left : left + size])
+    else:
+        image = _fit_short_side(pixels, size)
+        height, width = image.shape[:2]
+        top, left = int(fy * (height - size + 1)), int(fx * (width - size + 1))
+        crop = image[top : top + size, left : left + size]
+    if cfg.flips and flip:
+        crop = crop[:, ::-1]
+    if cfg.rot90 and turns:
+        crop = np.rot90(crop, turns)
+    crop = np.ascontiguousarray(crop, dtype=np.float32)
+    if cfg.brightness or cfg.contrast:
+        mean = np.float32(crop.mean())
+        crop = (crop - mean) * np.float32(gain) + mean + np.float32(shift)
+        np.clip(crop, 0.0, 1.0, out=crop)
+    return crop
+
+
+def centre_crop(pixels: np.ndarray, cfg: AugmentConfig) -> np.ndarray:
+    """The deterministic, unaugmented centre ``crop_size`` square (validation)."""
+    size = cfg.crop_size
+    height, width = pixels.shape[:2]
+    if min(height, width) < size:
+        image = _fit_short_side(pixels, size)
+        height, width = image.shape[:2]
+    else:
+        image = pixels
+    top, left = (height - size) // 2, (width - size) // 2
+    return np.ascontiguousarray(to_unit(image[top : top + size, left : left + size]))

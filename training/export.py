@@ -1,0 +1,190 @@
+"""Bake a training run into a shipped model:
+
+    python -m training.export RUN_DIR -o resources/weights/denoise.pt
+
+Writes the EMA generator in the engine's self-describing format (float16 when that changes
+no output by a measurable amount), records it in the folder's manifest with its sha256,
+writes a model card beside it, and verifies the result by loading it back through the
+engine and comparing outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from engine.archs import build_arch
+from engine.weights import Manifest, ModelEntry, load_weights, save_weights, write_manifest
+from training.checkpoint import load_checkpoint
+from training.config import TrainConfig, config_from_dict
+from training.errors import TrainingError
+
+# An output change below half an 8-bit level (outputs span [-1, 1]) is not measurable.
+HALF_TOLERANCE = 1.0 / 255.0
+# What a reload through the engine may differ by (kernel rounding only).
+VERIFY_TOLERANCE = 1e-4
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    sha256: str
+    half: bool
+    max_half_error: float
+    card: Path
+
+
+def probe_input(net: nn.Module, task: str, seed: int = 0) -> torch.Tensor:
+    """A deterministic input the generator accepts, for comparing outputs."""
+    generator = torch.Generator().manual_seed(seed)
+    side = max(256, int(getattr(net, "size_multiple", 1)))
+    image = torch.rand(2, 3, side, side, generator=generator) * 2 - 1
+    if task == "colorize":
+        return image[:, :1]
+    if task == "inpaint":
+        mask = torch.zeros(2, 1, side, side)
+        mask[:, :, side // 4 : side // 2, side // 3 : 2 * side // 3] = 1.0
+        return torch.cat([image * (1 - mask), mask], dim=1)
+    return image
+
+
+def _outputs(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    with torch.inference_mode():
+        return net(x).float()
+
+
+def ema_generator(state: dict, cfg: TrainConfig) -> nn.Module:
+    net = build_arch(cfg.model.generator, **cfg.model.generator_kwargs)
+    net.load_state_dict(state["ema"])
+    return net.eval()
+
+
+def _card(cfg: TrainConfig, state: dict, net: nn.Module, result: ExportResult) -> str:
+    params = sum(p.numel() for p in net.parameters())
+    metrics = "\n".join(f"| {k} | {v:.4f} |" for k, v in state["last_metrics"].items())
+    precision = "float16" if result.half else "float32"
+    stored = f"{precision} (largest output change from float16: {result.max_half_error:.2e})"
+    return f"""# {cfg.task} model — `{result.path.name}`
+
+| | |
+|---|---|
+| architecture | `{cfg.model.generator}` {cfg.model.generator_kwargs} |
+| parameters | {params:,} |
+| stored as | {stored} |
+| training steps | {state["step"]} ({state["epoch"]} epochs) |
+| crop size | {cfg.augment.crop_size} |
+| seed | {cfg.seed} |
+| sha256 | `{result.sha256}` |
+| exported | {_dt.date.today().isoformat()} |
+
+## Training data
+The training folders given to `python -m training` (see `../shared/data/README.md` for the
+sources and licences: BSDS432 and Sun-Hays 80 / Urban100 are for research use). The
+benchmark sets (CBSD68, Kodak24, McMaster, the NVIDIA masks) were never used, not even for
+validation.
+
+## Validation (held-out part of the training folders, EMA generator)
+| metric | value |
+|---|---|
+{metrics}
+"""
+
+
+def export_run(
+    run_dir: Path, output: Path, *, variant: str = "blind", allow_half: bool = True
+) -> ExportResult:
+    state = load_checkpoint(run_dir)
+    cfg = config_from_dict(state["config"]["task"], state["config"])
+    net = ema_generator(state, cfg)
+    probe = probe_input(net, cfg.task)
+    reference = _outputs(net, probe)
+    half_net = build_arch(cfg.model.generator, **cfg.model.generator_kwargs).eval()
+    half_net.load_state_dict(
+        {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}
+    )
+    half_error = float((_outputs(half_net, probe) - reference).abs().max())
+    half = allow_half and half_error <= HALF_TOLERANCE
+    meta = {
+        "resolution": cfg.augment.crop_size,
+        "steps": state["step"],
+        "epochs": state["epoch"],
+        "metrics": state["last_metrics"],
+        "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    digest = save_weights(output, net, task=cfg.task, meta=meta, half=half)
+    _verify(output, digest, half_net if half else net, probe)
+    entry = ModelEntry(
+        name=output.stem,
+        task=cfg.task,
+        variant=variant,
+        file=output.name,
+        sha256=digest,
+        size_bytes=output.stat().st_size,
+        card=output.with_suffix(".md").name,
+    )
+    manifest = Manifest.read(output.parent)
+    others = [
+        e
+        for e in manifest.entries
+        if e.file != entry.file and (e.task, e.variant) != (entry.task, entry.variant)
+    ]
+    write_manifest(output.parent, [*others, entry])
+    Manifest.read(output.parent).load_entry(entry)  # the manifest vouches for the file
+    result = ExportResult(output, digest, half, half_error, output.with_suffix(".md"))
+    result.card.write_text(_card(cfg, state, net, result), encoding="utf-8")
+    return result
+
+
+def _verify(path: Path, digest: str, expected_net: nn.Module, probe: torch.Tensor) -> None:
+    """Load the file the way the engine does and compare its outputs with the source."""
+    rebuilt = load_weights(path, expected_sha256=digest).build()
+    difference = float((_outputs(rebuilt, probe) - _outputs(expected_net, probe)).abs().max())
+    if difference > VERIFY_TOLERANCE:
+        path.unlink(missing_ok=True)
+        raise TrainingError(
+            f"export check failed: {path.name} reloaded through the engine differs by "
+            f"{difference:.3g}; the file was removed"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.export", description=__doc__)
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="weight file to write, e.g. resources/weights/denoise.pt",
+    )
+    parser.add_argument(
+        "--variant",
+        default="blind",
+        help="manifest variant (denoise: blind, gaussian, salt_and_pepper, ...)",
+    )
+    parser.add_argument("--fp32", action="store_true", help="never store float16")
+    args = parser.parse_args(argv)
+    try:
+        result = export_run(
+            args.run_dir, args.output, variant=args.variant, allow_half=not args.fp32
+        )
+    except TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    precision = "float16" if result.half else "float32"
+    print(
+        f"wrote {result.path} ({precision}, {result.path.stat().st_size / 2**20:.1f} MB, "
+        f"sha256 {result.sha256[:12]}…), card {result.card.name}; verified through the engine"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
