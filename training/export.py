@@ -68,6 +68,7 @@ def ema_generator(state: dict, cfg: TrainConfig) -> nn.Module:
 def _card(cfg: TrainConfig, state: dict, net: nn.Module, result: ExportResult) -> str:
     params = sum(p.numel() for p in net.parameters())
     metrics = "\n".join(f"| {k} | {v:.4f} |" for k, v in state["last_metrics"].items())
+    folders = "\n".join(f"- `{d}`" for d in state.get("data_dirs", [])) or "- (not recorded)"
     precision = "float16" if result.half else "float32"
     stored = f"{precision} (largest output change from float16: {result.max_half_error:.2e})"
     return f"""# {cfg.task} model — `{result.path.name}`
@@ -84,10 +85,12 @@ def _card(cfg: TrainConfig, state: dict, net: nn.Module, result: ExportResult) -
 | exported | {_dt.date.today().isoformat()} |
 
 ## Training data
-The training folders given to `python -m training` (see `../shared/data/README.md` for the
-sources and licences: BSDS432 and Sun-Hays 80 / Urban100 are for research use). The
-benchmark sets (CBSD68, Kodak24, McMaster, the NVIDIA masks) were never used, not even for
-validation.
+{folders}
+
+Sources and licences: see the data folders' README (for `shared/data/train`: BSDS432,
+Sun-Hays 80 and Urban100, research use). Benchmark sets (CBSD68, Kodak24, McMaster, the
+NVIDIA masks) are refused as training folders and were never used, not even for validation
+(validation is a held-out {cfg.val_fraction:.0%} of the training folders).
 
 ## Validation (held-out part of the training folders, EMA generator)
 | metric | value |

@@ -81,11 +81,25 @@ class RunLog:
 
 
 def read_log(run_dir: Path, kind: str | None = None) -> list[dict[str, Any]]:
+    """The log's records; a line cut short by a killed process is ignored."""
     path = run_dir / "log.jsonl"
     if not path.is_file():
         return []
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
     return [r for r in records if kind is None or r["kind"] == kind]
+
+
+def truncate_log(run_dir: Path, step: int) -> None:
+    """Forget records after `step` (written after the checkpoint a resumed run starts from)."""
+    path = run_dir / "log.jsonl"
+    if path.is_file():
+        kept = [r for r in read_log(run_dir) if r["step"] <= step]
+        path.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
 
 
 def save_grid(path: Path, rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:

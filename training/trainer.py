@@ -31,7 +31,7 @@ from training.data import build_dataset, scan_images, split_train_val
 from training.errors import DivergedError, TrainingError
 from training.losses import AdversarialLoss, GeneratorLoss, PerceptualLoss, decayed_sigma
 from training.losses import instance_noise as add_instance_noise
-from training.report import ProgressBar, RunLog, save_grid
+from training.report import ProgressBar, RunLog, save_grid, truncate_log
 from training.tasks import HOOKS, TaskHooks
 from training.vgg import load_vgg16
 
@@ -82,6 +82,7 @@ class Trainer:
             else base_device
         )
         self.amp = config.stability.amp and self.device.type == "cuda"
+        self.data_dirs = [str(Path(d).resolve()) for d in data_dirs]
         self._build_data(data_dirs)
         self._build_models(
             vgg_weights or (Path(config.vgg_weights) if config.vgg_weights else None),
@@ -93,6 +94,8 @@ class Trainer:
         if state is not None:
             self._restore(state)
         if self.dist.is_main:
+            if state is not None:
+                truncate_log(self.run_dir, self.step)
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "config.json").write_text(
                 json.dumps(self.cfg.to_dict(), indent=2) + "\n", encoding="utf-8"
@@ -163,6 +166,7 @@ class Trainer:
     def _state(self) -> dict:
         return {
             "config": self.cfg.to_dict(),
+            "data_dirs": self.data_dirs,
             "generator": _unwrap(self.generator).state_dict(),
             "critic": _unwrap(self.critic).state_dict(),
             "ema": self.ema.state_dict(),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -208,16 +210,63 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_process_gloo_run_under_torchrun(photos, tmp_path):
-    config = tmp_path / "tiny.toml"
-    config.write_text(
-        "steps = 3\nbatch_size = 2\nval_fraction = 0.2\nval_max_images = 2\nval_every = 3\n"
-        "checkpoint_every = 3\nlog_every = 1\nmin_image_side = 32\n"
+def _tiny_inpaint_toml(path: Path, steps: int, checkpoint_every: int) -> Path:
+    path.write_text(
+        f"steps = {steps}\nbatch_size = 2\nval_fraction = 0.2\nval_max_images = 2\n"
+        f"val_every = {steps}\ncheckpoint_every = {checkpoint_every}\nlog_every = 1\n"
+        "min_image_side = 32\n"
         "[augment]\ncrop_size = 32\n[losses]\nperceptual = 0.0\nstyle = 0.0\n"
         '[model]\ngenerator = "inpaint_gated"\ndiscriminator = "inpaint_patchgan"\n'
         "[model.generator_kwargs]\nbase_channels = 4\n"
         "[model.discriminator_kwargs]\nbase_channels = 4\n"
     )
+    return path
+
+
+def test_a_run_killed_with_sigkill_resumes_from_its_last_checkpoint(photos, tmp_path):
+    config = _tiny_inpaint_toml(tmp_path / "tiny.toml", steps=100000, checkpoint_every=1)
+    run = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "training",
+        "inpaint",
+        "--data",
+        str(photos),
+        "--out",
+        str(run),
+        "--config",
+        str(config),
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(read_log(run, "train")) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)  # mid-step, possibly mid-checkpoint
+        process.wait()
+    kept = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"]
+    assert kept >= 4
+    result = subprocess.run(
+        command[:-1] + ["--resume", "--steps", str(kept + 2), "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    steps = [r["step"] for r in read_log(run, "train")]
+    assert steps == list(range(1, kept + 3))  # records after the checkpoint were replayed once
+
+
+def test_two_process_gloo_run_under_torchrun(photos, tmp_path):
+    config = _tiny_inpaint_toml(tmp_path / "tiny.toml", steps=3, checkpoint_every=3)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
         [
