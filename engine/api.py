@@ -1,5 +1,8 @@
 """The engine's public API — the only engine module the editor imports.
 
+One call per task. Importing this module does not import torch (an application's window
+can appear first); the first restoration, `preload()` or `available_devices()` loads it.
+
 One call per task. Each takes an H×W×3 uint8 or uint16 RGB array and returns a new array of
 the same shape and dtype (the input is never modified). Progress is reported through a
 callback, cancellation is requested with a `CancelToken` and honoured between tiles, and
@@ -11,17 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine import models
-from engine.devices import (
-    DeviceKind,
-    auto_tile_size,
-    available_devices,
-    resolve_device,
-    set_cpu_threads,
-)
 from engine.errors import (
     Cancelled,
     DeviceUnavailable,
@@ -42,9 +38,11 @@ from engine.io import (
     read_mask,
     write_image,
 )
-from engine.models import ModelInfo, installed_models
-from engine.tasks.denoise import NoiseKind
+from engine.options import DeviceKind, ModelInfo, NoiseKind
 from engine.tiling import CancelToken, TilePlan, TileProgress, is_out_of_memory
+
+if TYPE_CHECKING:
+    from engine.tasks.base import InferenceModel
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -68,6 +66,8 @@ __all__ = [
     "UnsupportedImage",
     "available_devices",
     "colorize",
+    "detect_scratches",
+    "preload",
     "denoise",
     "inpaint",
     "installed_models",
@@ -159,7 +159,29 @@ def _drive(
         raise EngineError(f"{task} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _load(task: str, options: RunOptions, variant: str = "blind") -> models.InferenceModel:
+def preload() -> None:
+    """Import torch and the networks now (e.g. in a background thread after start-up)."""
+    from engine import models  # noqa: F401  (the import is the work)
+
+
+def available_devices() -> list[str]:
+    """Device names usable on this machine, best first (imports torch)."""
+    from engine.devices import available_devices as _available
+
+    return _available()
+
+
+def installed_models(resources: Path | None = None) -> list[ModelInfo]:
+    """Every shipped model, each checked (size, checksum, format)."""
+    from engine.models import installed_models as _installed
+
+    return _installed(resources)
+
+
+def _load(task: str, options: RunOptions, variant: str = "blind") -> InferenceModel:
+    from engine import models
+    from engine.devices import resolve_device, set_cpu_threads
+
     if options.threads is not None and (
         not isinstance(options.threads, int) or options.threads < 1
     ):
@@ -171,7 +193,9 @@ def _load(task: str, options: RunOptions, variant: str = "blind") -> models.Infe
     )
 
 
-def _tile_plan(model: models.InferenceModel, options: RunOptions, width: int) -> TilePlan:
+def _tile_plan(model: InferenceModel, options: RunOptions, width: int) -> TilePlan:
+    from engine.devices import auto_tile_size
+
     if options.tile is not None and options.tile < _MIN_TILE:
         raise InvalidRequest(f"tile size must be at least {_MIN_TILE} pixels, got {options.tile}")
     tile = options.tile or auto_tile_size(
@@ -238,3 +262,11 @@ def colorize(
     strength = _check_strength(strength)
     model = _load("colorize", options)
     return _drive("colorize", model.run(image, strength=strength, cancel=cancel), progress)
+
+
+def detect_scratches(image: np.ndarray, *, sensitivity: float = 0.5) -> np.ndarray:
+    """Propose a mask (bool H×W, True = hole) of thin scratches and dust to inpaint."""
+    from engine.tasks.scratches import detect_scratches as _detect
+
+    image = _check_image(image)
+    return _detect(image, _check_strength(sensitivity))

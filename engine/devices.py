@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import math
 import os
-from enum import StrEnum
 
 import torch
 
 from engine.errors import DeviceUnavailable
-
-
-class DeviceKind(StrEnum):
-    AUTO = "auto"
-    CPU = "cpu"
-    CUDA = "cuda"
-    MPS = "mps"
+from engine.options import DeviceKind
 
 
 def _mps_available() -> bool:

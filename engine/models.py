@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from engine.errors import ModelUnavailable
+from engine.options import ModelInfo
 from engine.tasks.base import InferenceModel
 from engine.tasks.colorize import Colorizer
 from engine.tasks.denoise import Denoiser
@@ -21,18 +21,6 @@ TASK_MODELS: dict[str, type[InferenceModel]] = {
     "inpaint": Inpainter,
     "colorize": Colorizer,
 }
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the user may want to know about an installed model."""
-
-    task: str
-    variant: str
-    file: str
-    arch: str
-    available: bool
-    problem: str | None = None
 
 
 _CACHE_SIZE = 4

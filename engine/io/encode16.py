@@ -1,12 +1,12 @@
 """Encoders for 16-bit-per-channel PNG (OpenCV) and TIFF (tifffile), and 16 to 8-bit reduction.
 
 Pillow cannot hold 48-bit RGB, so 16-bit output bypasses it. The PNG gets its ``iCCP`` and
-``eXIf`` chunks spliced in after ``IHDR``; the TIFF gets the ICC tag and the textual EXIF tags.
+``eXIf`` chunks spliced in after ``IHDR``; the TIFF gets the ICC tag and the whole EXIF (IFD0
+tags in its IFD0, the Exif and GPS sub-IFDs appended by :mod:`engine.io.tiff_exif`).
 """
 
 from __future__ import annotations
 
-import re
 from typing import IO, Any
 
 import cv2
@@ -14,11 +14,8 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from engine.io.metadata import TIFF_TEXT_TAGS, png_add_metadata
-
-_DATETIME = re.compile(r"^\d{4}:\d\d:\d\d \d\d:\d\d:\d\d$")
-# tifffile has dedicated arguments for these; the rest go in as extra tags.
-_DEDICATED = {270: "description", 305: "software", 306: "datetime"}
+from engine.io import tiff_exif
+from engine.io.metadata import png_add_metadata
 
 
 def to_uint8(values: np.ndarray) -> np.ndarray:
@@ -50,43 +47,18 @@ def encode_png16(
     return png_add_metadata(encoded.tobytes(), icc=icc, exif=exif)
 
 
-def _text(value: Any) -> bytes | None:
-    """Pillow decodes TIFF ASCII as Latin-1; encode it back the same way, byte for byte."""
-    if isinstance(value, bytes):
-        text = value
-    elif isinstance(value, str):
-        text = value.encode("latin-1", "replace")
-    else:
-        return None
-    text = text.rstrip(b"\x00")
-    return text or None
-
-
-def _tiff_tags(exif: Image.Exif | None) -> dict[str, Any]:
-    """tifffile keyword arguments carrying what of ``exif`` a tifffile TIFF can hold."""
-    kwargs: dict[str, Any] = {"software": False, "extratags": []}
+def _resolution(exif: Image.Exif | None) -> dict[str, Any]:
+    """tifffile's ``resolution``/``resolutionunit`` arguments from ``exif``, if it has them."""
     if exif is None:
-        return kwargs
-    for tag in TIFF_TEXT_TAGS:
-        value = _text(exif.get(tag))
-        if value is None:
-            continue
-        if tag == 306:
-            if _DATETIME.match(value.decode("latin-1")):
-                kwargs["datetime"] = value.decode("latin-1")
-        elif tag in _DEDICATED:
-            kwargs[_DEDICATED[tag]] = value
-        else:
-            kwargs["extratags"].append((tag, "s", 0, value, True))
+        return {}
     try:
         x_res, y_res = float(exif[282]), float(exif[283])
         unit = int(exif.get(296, 2))
-        if x_res > 0 and y_res > 0 and unit in (1, 2, 3):
-            kwargs["resolution"] = (x_res, y_res)
-            kwargs["resolutionunit"] = unit
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
-        pass
-    return kwargs
+        return {}
+    if x_res > 0 and y_res > 0 and unit in (1, 2, 3):
+        return {"resolution": (x_res, y_res), "resolutionunit": unit}
+    return {}
 
 
 def write_tiff16(
@@ -97,11 +69,15 @@ def write_tiff16(
     icc: bytes | None,
     exif: Image.Exif | None,
 ) -> None:
-    """Write a Deflate-compressed 16-bit TIFF (gray or RGB, unassociated alpha if given).
+    """Write a little-endian, Deflate-compressed 16-bit TIFF (gray or RGB, unassociated alpha
+    if given) at the current position of ``fh``, which must be readable and seekable.
 
-    Keeps the ICC profile and the textual IFD0 EXIF tags plus resolution; tifffile cannot
-    write the Exif/GPS sub-IFDs, so those are not kept.
+    Keeps the ICC profile and the EXIF: its IFD0 tags (resolution included) go in the TIFF's
+    IFD0, and the Exif and GPS sub-IFDs are appended after the image and pointed at from IFD0
+    (see :mod:`engine.io.tiff_exif`).
     """
+    subs = tiff_exif.sub_ifds(exif)
+    start = fh.tell()
     gray = pixels.ndim == 2
     data = pixels if alpha is None else np.dstack([pixels, alpha])
     tifffile.imwrite(
@@ -114,5 +90,9 @@ def write_tiff16(
         predictor=True,
         iccprofile=icc or None,
         metadata=None,
-        **_tiff_tags(exif),
+        software=False,
+        byteorder="<",
+        extratags=tiff_exif.ifd0_extratags(exif, subs),
+        **_resolution(exif),
     )
+    tiff_exif.append_sub_ifds(fh, start, subs)

@@ -34,17 +34,6 @@ _STRUCTURAL_TAGS = frozenset(
     }
 )  # fmt: skip
 
-# Textual IFD0 tags that a 16-bit TIFF (written with tifffile) can carry.
-TIFF_TEXT_TAGS: Mapping[int, str] = {
-    270: "ImageDescription",
-    271: "Make",
-    272: "Model",
-    305: "Software",
-    306: "DateTime",
-    315: "Artist",
-    33432: "Copyright",
-}
-
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([0-9])')
 

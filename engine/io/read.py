@@ -188,14 +188,21 @@ def _read_tiff16(file: Path, im: Image.Image) -> LoadedImage:
 
 
 def _read_tiff_without_pillow(file: Path, max_pixels: int) -> LoadedImage:
-    """TIFFs Pillow cannot open (e.g. unusual 16-bit layouts): tifffile; no EXIF is kept."""
+    """TIFFs Pillow cannot open (e.g. 16-bit gray + alpha, unusual layouts): pixels from
+    tifffile, EXIF (IFD0 and its sub-IFDs) from Pillow's TIFF directory parser."""
     width, height, orientation, icc = decode16.probe_tiff(file)
     _check_size(file, (width, height), max_pixels)
     rgb, alpha, gray = decode16.decode_tiff(file, (width, height))
-    rgb = apply_orientation(rgb, orientation)
-    alpha = None if alpha is None else apply_orientation(alpha, orientation)
     mode = _tiff16_mode(rgb, alpha, gray)
-    return _finish(rgb, alpha, Image.Exif(), fmt="TIFF", mode=mode, gray=gray, icc=icc)
+    with open(file, "rb") as fh:  # open while _finish reads the sub-IFDs
+        exif = Image.Exif()
+        try:
+            exif.load_from_fp(fh)
+        except Exception:  # corrupt EXIF, BigTIFF: keep the picture, lose the tags
+            exif = Image.Exif()
+        if orientation_of(exif) != orientation:  # tifffile's reading of the tag decides
+            exif[ORIENTATION_TAG] = orientation
+        return _finish(rgb, alpha, exif, fmt="TIFF", mode=mode, gray=gray, icc=icc)
 
 
 # --------------------------------------------------------------------------- Pillow path

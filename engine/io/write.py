@@ -61,10 +61,10 @@ def write_image(
         * 8-bit TIFF (Pillow, uncompressed so that the EXIF sub-IFDs can be written): EXIF
           (including the Exif and GPS sub-IFDs) and ICC.
         * 16-bit PNG (OpenCV + our own ``iCCP``/``eXIf`` chunks): EXIF and ICC.
-        * 16-bit TIFF (tifffile, Deflate): ICC, and from the EXIF only the textual IFD0 tags
-          (Make, Model, Artist, Copyright, DateTime, ImageDescription, Software) plus the
-          resolution; the Exif and GPS sub-IFDs (exposure, DateTimeOriginal, GPS position)
-          are NOT written.
+        * 16-bit TIFF (tifffile, Deflate, little-endian): EXIF and ICC. The EXIF's IFD0 tags
+          go in the TIFF's IFD0 and the Exif and GPS sub-IFDs (exposure, DateTimeOriginal,
+          GPS position, Interop) are appended after the image; a single tag that cannot be
+          encoded is left out rather than failing the write.
         * BMP: neither EXIF nor ICC.
         * 16-bit pixels to JPEG, BMP or WebP are reduced to 8 bits as ``(x + 128) // 257``.
         * 16-bit gray + alpha PNG is written as 16-bit RGBA (OpenCV has no gray + alpha PNG).
@@ -262,7 +262,8 @@ def _atomic_write(target: Path, encode: Callable[[IO[bytes]], None]) -> None:
     temp: Path | None = None
     try:
         temp = _create_temp(target.parent, target.name)
-        with open(temp, "wb") as fh:  # a named file: tifffile wants one
+        # A named file (tifffile wants one), readable too: the 16-bit TIFF writer patches it.
+        with open(temp, "w+b") as fh:
             encode(fh)
             fh.flush()
             os.fsync(fh.fileno())

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from enum import StrEnum
 
 import cv2
 import numpy as np
 import torch
 
+from engine.options import NoiseKind
 from engine.tasks.base import InferenceModel, from_unit, pixel_scale
 from engine.tiling import CancelToken, TilePlan, TileProgress, iter_tiled
-
-
-class NoiseKind(StrEnum):
-    """What the user believes the noise is. AUTO and the others use the blind model unless
-    a dedicated model for the kind is installed; SALT_AND_PEPPER also removes impulses first."""
-
-    AUTO = "auto"
-    GAUSSIAN = "gaussian"
-    SALT_AND_PEPPER = "salt_and_pepper"
-    SPECKLE = "speckle"
 
 
 def remove_impulses(unit: np.ndarray) -> np.ndarray:
