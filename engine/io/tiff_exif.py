@@ -9,7 +9,11 @@ goes in three steps:
 2. tifffile writes the image, little-endian, with those tags in IFD0.
 3. :func:`append_sub_ifds` appends the sub-IFDs (serialised by Pillow for their final file
    position, Interop IFD included) at the end of the file and turns each placeholder into the
-   real pointer tag with the sub-IFD's offset.
+   real pointer tag with the sub-IFD's offset. The caller writes into a temporary file, so a
+   half-patched file is never seen.
+
+Tags Pillow cannot encode (or tifffile cannot take) are left out one by one, never failing
+the write.
 """
 
 from __future__ import annotations
@@ -95,6 +99,10 @@ def sub_ifds(exif: Image.Exif | None) -> dict[int, dict[int, Any]]:
             except Exception:
                 continue
             kept[key] = value
+        try:
+            _serialise(tag, kept, 0)
+        except Exception:  # fine one by one, not together: leave the sub-IFD out
+            continue
         if kept:
             out[tag] = kept
     return out
@@ -123,14 +131,19 @@ def _serialise(tag: int, sub: dict[int, Any], offset: int) -> bytes:
 
 
 def append_sub_ifds(fh: IO[bytes], start: int, subs: dict[int, dict[int, Any]]) -> None:
-    """Append ``subs`` to the TIFF that tifffile wrote at ``start`` of ``fh`` (readable, seekable)
-    and point its IFD0 placeholders at them. Leaves ``fh`` at the end of the file."""
+    """Append ``subs`` to the TIFF that tifffile wrote at ``start`` of ``fh`` (readable and
+    seekable) and turn the IFD0 placeholders into pointers at them; ``fh`` is left at the end.
+
+    A sub-IFD whose placeholder is not there as written (or that would push the file past
+    4 GiB) is left out; its placeholder then stays an inert private tag holding 0.
+    """
     if not subs:
         return
     fh.seek(start)
     header = fh.read(8)
-    if header[:4] != _IFH[:4]:
-        raise ValueError("expected a little-endian classic TIFF from tifffile")
+    if len(header) < 8 or header[:4] != _IFH[:4]:  # not the classic little-endian TIFF asked for
+        fh.seek(0, os.SEEK_END)
+        return
     (ifd0,) = struct.unpack("<L", header[4:])
     fh.seek(start + ifd0)
     (count,) = struct.unpack("<H", fh.read(2))
@@ -140,15 +153,12 @@ def append_sub_ifds(fh: IO[bytes], start: int, subs: dict[int, dict[int, Any]]) 
     patches: list[tuple[int, int, int]] = []
     for tag, sub in subs.items():
         index = where.get(_PLACEHOLDERS[tag])
-        if index is None:
-            raise ValueError(f"placeholder for tag {tag} missing from the written TIFF")
-        _, typ, n = struct.unpack_from("<HHL", entries, 12 * index)
-        if (typ, n) != (_LONG, 1):
-            raise ValueError(f"placeholder for tag {tag} written as type {typ} x {n}")
+        if index is None or struct.unpack_from("<HL", entries, 12 * index + 2) != (_LONG, 1):
+            continue
         padding = -end % 4  # an IFD starts on a word boundary
         blob = _serialise(tag, sub, end + padding)
         if end + padding + len(blob) > 0xFFFFFFFF:
-            raise ValueError("EXIF does not fit in a classic TIFF of this size")
+            continue
         fh.write(b"\x00" * padding + blob)
         patches.append((index, tag, end + padding))
         end += padding + len(blob)

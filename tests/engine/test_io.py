@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import tifffile
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL.TiffImagePlugin import IFDRational
 
 import engine.io as eio
 from engine.errors import ImageTooLarge, ImageWriteError, UnsupportedImage
@@ -28,8 +29,10 @@ from engine.io import (
     is_supported_image_path,
     read_image,
     read_mask,
+    tiff_exif,
     write_image,
 )
+from engine.io.metadata import clean_exif
 
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 RNG = np.random.default_rng(1234)
@@ -175,7 +178,7 @@ def test_16bit_png_round_trip_keeps_depth_icc_exif(tmp_path: Path) -> None:
         assert im.getexif()[0x0110] == "EOS 5D"
 
 
-def test_16bit_tiff_round_trip_keeps_depth_icc_and_text_exif(tmp_path: Path) -> None:
+def test_16bit_tiff_round_trip_keeps_depth_icc_and_exif(tmp_path: Path) -> None:
     pixels = rgb16()
     meta = ImageMeta("TIFF", "RGB;16", 16, False, make_exif().tobytes(), SRGB_ICC)
     path = tmp_path / "img16.tif"
@@ -189,7 +192,121 @@ def test_16bit_tiff_round_trip_keeps_depth_icc_and_text_exif(tmp_path: Path) -> 
     assert loaded.meta.icc_profile == SRGB_ICC
     exif = parsed(loaded.meta.exif)
     assert (exif[0x010F], exif[0x0110], exif[0x013B]) == ("Canon", "EOS 5D", "Ansel Adams")
+    assert exif.get_ifd(0x8769)[0x9003] == "1941:10:31 16:00:00"
     assert 273 not in exif and 34675 not in exif  # storage tags and ICC are not EXIF
+
+
+def make_full_exif() -> Image.Exif:
+    """A camera-like EXIF: IFD0 extras, Exif sub-IFD with Interop, and a GPS sub-IFD."""
+    exif = make_exif(orientation=1)
+    exif[0x0132] = "2020:06:01 12:00:00"  # DateTime
+    exif[0x011A], exif[0x011B], exif[0x0128] = IFDRational(300), IFDRational(300), 2
+    exif[0x4746] = 4  # Rating
+    sub = exif.get_ifd(0x8769)
+    sub[0x829A] = IFDRational(1, 250)  # ExposureTime
+    sub[0x829D] = IFDRational(28, 10)  # FNumber
+    sub[0x8827] = 400  # ISOSpeedRatings
+    sub[0x9004] = "1941:10:31 16:00:00"  # DateTimeDigitized
+    sub[0xA002], sub[0xA003] = 4000, 3000  # PixelX/YDimension of the camera's size
+    sub[0xA005] = {0x0001: "R98"}  # Interop IFD: InteropIndex
+    gps = exif.get_ifd(0x8825)
+    gps[0x0000] = b"\x02\x03\x00\x00"  # GPSVersionID
+    gps[0x0001], gps[0x0003] = "N", "W"  # GPSLatitudeRef, GPSLongitudeRef
+    gps[0x0002] = (IFDRational(51), IFDRational(30), IFDRational(1234, 100))  # GPSLatitude
+    gps[0x0004] = (IFDRational(0), IFDRational(7), IFDRational(3999, 100))  # GPSLongitude
+    gps[0x0006] = IFDRational(355, 10)  # GPSAltitude
+    return exif
+
+
+def assert_full_exif(exif: Image.Exif, size: tuple[int, int]) -> None:
+    assert (exif[0x010F], exif[0x0110], exif[0x013B]) == ("Canon", "EOS 5D", "Ansel Adams")
+    assert exif[0x0132] == "2020:06:01 12:00:00" and exif[0x4746] == 4
+    assert (exif[0x011A], exif[0x011B], exif[0x0128]) == (300, 300, 2)
+    sub = exif.get_ifd(0x8769)
+    assert sub[0x9003] == "1941:10:31 16:00:00" and sub[0x9004] == "1941:10:31 16:00:00"
+    assert sub[0x829A] == IFDRational(1, 250) and sub[0x829D] == IFDRational(28, 10)
+    assert sub[0x8827] == 400
+    assert (sub[0xA002], sub[0xA003]) == size  # updated to the written image
+    assert exif.get_ifd(0xA005)[0x0001] == "R98"
+    gps = exif.get_ifd(0x8825)
+    assert gps[0x0000] == b"\x02\x03\x00\x00"
+    assert (gps[0x0001], gps[0x0003]) == ("N", "W")
+    assert gps[0x0002] == (51, 30, IFDRational(1234, 100))
+    assert gps[0x0004] == (0, 7, IFDRational(3999, 100))
+    assert gps[0x0006] == IFDRational(355, 10)
+
+
+def ifd0_codes(path: Path) -> list[int]:
+    data = path.read_bytes()
+    assert data[:4] == b"II*\x00"
+    (offset,) = struct.unpack_from("<I", data, 4)
+    (count,) = struct.unpack_from("<H", data, offset)
+    return [struct.unpack_from("<H", data, offset + 2 + 12 * i)[0] for i in range(count)]
+
+
+@pytest.mark.parametrize("source", [".jpg", ".png"])
+@pytest.mark.parametrize("layout", ["rgb", "rgba", "gray", "gray_alpha"])
+def test_16bit_tiff_keeps_exif_and_gps_sub_ifds(tmp_path: Path, source: str, layout: str) -> None:
+    src = tmp_path / f"camera{source}"
+    Image.fromarray(smooth8()).save(src, exif=make_full_exif().tobytes(), quality=95)
+    loaded = read_image(src)
+    pixels = loaded.pixels.astype(np.uint16) * 257
+    if layout.startswith("gray"):
+        pixels = pixels[:, :, 0]
+    alpha = np.full(pixels.shape[:2], 40000, np.uint16) if layout.endswith("alpha") else None
+    path = tmp_path / "out16.tif"
+    write_image(path, pixels, alpha=alpha, meta=loaded.meta)
+    codes = ifd0_codes(path)
+    assert codes == sorted(codes) and 0x8769 in codes and 0x8825 in codes
+    assert 0x8768 not in codes and 0x8824 not in codes  # the placeholders were renamed
+    with tifffile.TiffFile(path) as tif:  # tifffile follows the pointers too
+        tags = tif.pages.first.tags
+        assert tif.pages.first.dtype == np.uint16
+        assert tags["ExifTag"].value["DateTimeOriginal"] == "1941:10:31 16:00:00"
+        assert tags["GPSTag"].value["GPSLatitudeRef"] == "N"
+    back = read_image(path)
+    assert back.meta.bit_depth == 16
+    np.testing.assert_array_equal(
+        back.pixels[:, :, 0], pixels if pixels.ndim == 2 else pixels[..., 0]
+    )
+    assert_full_exif(parsed(back.meta.exif), (64, 48))
+    if layout != "gray_alpha":  # Pillow cannot open 16-bit gray + alpha TIFF
+        with Image.open(path) as im:
+            exif = im.getexif()
+            assert_full_exif(exif, (64, 48))
+            assert 0x8768 not in exif and 0x8824 not in exif
+
+
+def test_16bit_tiff_leaves_out_what_cannot_be_encoded() -> None:
+    exif = make_full_exif()
+    exif[0x9C9B] = object()  # XPTitle that Pillow cannot write
+    exif.get_ifd(0x8769)[0x9286] = object()  # UserComment likewise
+    cleaned = clean_exif(exif)
+    subs = tiff_exif.sub_ifds(cleaned)
+    assert 0x9286 not in subs[0x8769] and subs[0x8769][0x9003] == "1941:10:31 16:00:00"
+    assert 0x0002 in subs[0x8825]
+    codes = [tag[0] for tag in tiff_exif.ifd0_extratags(cleaned, subs)]
+    assert 0x9C9B not in codes and 0x010F in codes and 0x8769 not in codes
+    assert tiff_exif.sub_ifds(None) == {} and tiff_exif.ifd0_extratags(None, {}) == []
+
+
+def test_sub_ifd_without_its_placeholder_is_left_out() -> None:
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, rgb16(), photometric="rgb", byteorder="<")
+    before = buffer.getvalue()
+    tiff_exif.append_sub_ifds(buffer, 0, {0x8769: {0x9003: "1941:10:31 16:00:00"}})
+    assert buffer.getvalue() == before
+
+
+def test_16bit_tiff_ifd0_text_is_kept_byte_for_byte(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x013B] = b"J\xfcrgen"  # Latin-1 Artist, as some cameras write it
+    exif[0x010E] = "A description"
+    path = tmp_path / "latin.tif"
+    write_image(path, rgb16(), meta=ImageMeta("JPEG", "RGB", 8, False, exif.tobytes(), None))
+    with Image.open(path) as im:
+        assert im.getexif()[0x013B] == "J\xfcrgen" and im.getexif()[0x010E] == "A description"
+        assert 0x8769 not in im.getexif()  # no sub-IFD to point at
 
 
 def test_16bit_tiff_gray_alpha_round_trip(tmp_path: Path) -> None:
@@ -682,6 +799,7 @@ def _fail_midway(*_args, **_kwargs):
         (".jpg", np.uint8, Image.Image, "save"),
         (".png", np.uint16, cv2, "imencode"),
         (".tif", np.uint16, tifffile, "imwrite"),
+        (".tif", np.uint16, tiff_exif, "append_sub_ifds"),
         (".tif", np.uint8, os, "replace"),
     ],
 )

@@ -1,0 +1,124 @@
+"""User preferences kept in QSettings: device, tile size, CPU threads, recent files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QSpinBox,
+    QWidget,
+)
+
+from engine import api
+
+ORGANIZATION = "RebuildingImage"
+APPLICATION = "Restoration Editor"
+RECENT_LIMIT = 10
+_DEVICE_LABELS = {
+    "auto": "Auto (best available)",
+    "cuda": "CUDA GPU",
+    "mps": "Apple GPU (MPS)",
+    "cpu": "CPU",
+}
+
+
+def settings() -> QSettings:
+    return QSettings(ORGANIZATION, APPLICATION)
+
+
+@dataclass
+class Preferences:
+    device: str = "auto"
+    tile: int = 0  # 0 = automatic from free memory
+    threads: int = 0  # 0 = torch's default
+
+    @classmethod
+    def load(cls, store: QSettings | None = None) -> Preferences:
+        store = store or settings()
+        device = str(store.value("engine/device", "auto"))
+        return cls(
+            device=device if device in _DEVICE_LABELS else "auto",
+            tile=_int(store.value("engine/tile", 0)),
+            threads=_int(store.value("engine/threads", 0)),
+        )
+
+    def save(self, store: QSettings | None = None) -> None:
+        store = store or settings()
+        store.setValue("engine/device", self.device)
+        store.setValue("engine/tile", self.tile)
+        store.setValue("engine/threads", self.threads)
+
+    def run_options(self) -> api.RunOptions:
+        return api.RunOptions(
+            device=self.device, tile=self.tile or None, threads=self.threads or None
+        )
+
+
+def _int(value: object) -> int:
+    try:
+        return max(0, int(value))  # QSettings may hand back strings
+    except (TypeError, ValueError):
+        return 0
+
+
+def recent_files(store: QSettings | None = None) -> list[Path]:
+    store = store or settings()
+    value = store.value("files/recent", [])
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [Path(p) for p in items if p]
+
+
+def remember_file(path: Path, store: QSettings | None = None) -> list[Path]:
+    store = store or settings()
+    resolved = Path(path).resolve()
+    items = [resolved] + [p for p in recent_files(store) if p != resolved]
+    items = items[:RECENT_LIMIT]
+    store.setValue("files/recent", [str(p) for p in items])
+    return items
+
+
+class PreferencesDialog(QDialog):
+    """Device (only available ones enabled), tile size, CPU threads."""
+
+    def __init__(
+        self, prefs: Preferences, available: list[str] | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.device = QComboBox()
+        for key, label in _DEVICE_LABELS.items():
+            self.device.addItem(label, key)
+            enabled = key == "auto" or available is None or key in available
+            self.device.model().item(self.device.count() - 1).setEnabled(enabled)
+        self.device.setCurrentIndex(max(0, self.device.findData(prefs.device)))
+        self.tile = QSpinBox()
+        self.tile.setRange(0, 4096)
+        self.tile.setSingleStep(128)
+        self.tile.setSpecialValueText("Automatic")
+        self.tile.setSuffix(" px")
+        self.tile.setValue(prefs.tile)
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText("Default")
+        self.threads.setValue(prefs.threads)
+        form = QFormLayout(self)
+        form.addRow("Device", self.device)
+        form.addRow("Tile size", self.tile)
+        form.addRow("CPU threads", self.threads)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def preferences(self) -> Preferences:
+        return Preferences(
+            device=self.device.currentData(), tile=self.tile.value(), threads=self.threads.value()
+        )
