@@ -1,0 +1,10 @@
+"""What a left-drag on the canvas does."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Tool(Enum):
+    BRUSH = "brush"  # left-drag paints the mask, right-drag erases (the window stamps strokes)
+    PAN = "pan"  # left-drag moves the image
