@@ -1,4 +1,10 @@
-"""Starting the editor: `python -m editor [IMAGE]`."""
+"""Starting the editor: `python -m editor [FILES...]` (or the `restoration-editor` command).
+
+The window is shown before anything heavy happens; then, once the event loop runs, the
+engine is loaded in the background, recovery copies left by a crash are offered, and the
+files are opened: the first in this window, each other one in a window of its own (one
+photo per window).
+"""
 
 from __future__ import annotations
 
@@ -8,36 +14,43 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from editor.main_window import APP_NAME, MainWindow
+from editor.main_window import MainWindow
+from editor.resources import APP_NAME
+from editor.settings import APPLICATION, ORGANIZATION
 
-USAGE = """usage: python -m editor [IMAGE]
+USAGE = """usage: python -m editor [FILES...]
 
-Open the photo-restoration editor, with IMAGE loaded if one is given.
-Qt's own options (for example -platform offscreen) are accepted too."""
+Open the photo-restoration editor with each FILE (a photo, or an .ora document saved by the
+editor); one window per file. Qt's own options (for example -platform offscreen) are
+accepted too."""
 
 
-def create_window(image: Path | str | None = None) -> MainWindow:
-    """Show a main window; `image` is opened once the event loop runs, so that an error
-    message about it appears over the window rather than before it."""
+def start(window: MainWindow, files: list[Path]) -> None:
+    """What happens once the window shows: load the engine, offer recovery, open files."""
+    window.start_engine_loading()
+    restored = window.files.offer_recovery()
+    # A restored document is not replaced by the files given: they get windows of their own.
+    window.open_paths(files, here=not restored)
+
+
+def create_window(files: list[Path] | None = None) -> MainWindow:
     window = MainWindow()
     window.show()
-    if image is not None:
-        QTimer.singleShot(0, window, lambda: window.open_path(Path(image)))
+    # Deferred: dialogs (recovery, a file that cannot be read) appear over a shown window.
+    QTimer.singleShot(0, window, lambda: start(window, list(files or [])))
     return window
 
 
-def _parse(args: list[str]) -> tuple[Path | None, str | None]:
-    """(image, error) from the arguments Qt left alone."""
+def _parse(args: list[str]) -> tuple[list[Path], str | None]:
+    """(files, error) from the arguments Qt left alone."""
     options = [arg for arg in args if arg.startswith("-") and arg != "-"]
     if options:
-        return None, f"unknown option: {options[0]}"
-    if len(args) > 1:
-        return None, "give at most one image"
-    return (Path(args[0]) if args else None), None
+        return [], f"unknown option: {options[0]}"
+    return [Path(arg) for arg in args], None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the editor until its window is closed; returns the process exit status."""
+    """Run the editor until its windows are closed; returns the process exit status."""
     argv = list(sys.argv if argv is None else argv)
     if any(arg in ("-h", "--help") for arg in argv[1:]):
         print(USAGE)
@@ -47,12 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     # A new QApplication strips the options it understands; an existing one (tests) has
     # its own arguments, so ours are taken as given.
     args = app.arguments()[1:] if existing is None else argv[1:]
-    image, error = _parse(args)
+    files, error = _parse(args)
     if error is not None:
         print(f"{error}\n\n{USAGE}", file=sys.stderr)
         return 2
-    app.setApplicationName(APP_NAME)
-    window = create_window(image)
+    # Before any QSettings or QStandardPaths use: they are named after these.
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APP_NAME)
+    window = create_window(files)
     status = app.exec()
     del window
     return status

@@ -1,391 +1,337 @@
-"""The editor's main window: open, restore (denoise, colorize), save.
+"""The editor's main window: the canvas in the centre, docks around it, one document.
 
-The window owns a `Document` and redraws whenever it changes; engine calls run on a
-`BackgroundTask` so the window stays responsive and can cancel them. Every failure ends in a
-message box naming the problem, and never costs the user the image they had.
+The window assembles the parts and keeps the views in step with the document; the work is
+done by its controllers: `files` (open/save/export/recovery), `edits` (undoable edits),
+`tasks` (restorations in the background). One photo per window: opening another replaces
+it (after the unsaved-changes prompt); several files at once open in one window each.
+
+Nothing here imports torch: the window shows first, then `start_engine_loading` imports
+the engine's heavy parts on a background thread (the status bar says "Loading engine…",
+then the device in use).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtGui import QKeySequence as Keys
-from PySide6.QtWidgets import (
-    QApplication,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QWidget,
-)
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QUndoView, QWidget
 
-from editor.display import to_qimage
-from editor.document import Change, Document
-from editor.image_view import ImageView
-from editor.worker import BackgroundTask
-from editor.worker import ProgressCallback as Progress
+from editor import dialogs, menus
+from editor import settings as settings_module
+from editor.canvas import CanvasView
+from editor.canvas.drops import local_paths
+from editor.colour import has_colour
+from editor.doc import Change, ChangeKind, Document
+from editor.editing import EditController
+from editor.files import FileController
+from editor.history import DEFAULT_BUDGET, History
+from editor.panels import LayersPanel, RestorePanel, ToolsPanel
+from editor.resources import APP_NAME, about_markdown
+from editor.settings import Preferences
+from editor.source import CANVAS_KIND, DocumentSource
+from editor.tasks import TaskController
+from editor.worker import FunctionThread
 from engine import api
 
-EngineCall = Callable[[np.ndarray, Progress, api.CancelToken], np.ndarray]
+DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
+MASK_STATE_DELAY_MS = 150  # "is the mask empty?" reads 24 MB: not on every brush segment
+LOADING = "Loading engine…"
 
-APP_NAME = "Rebuilding Image"
-OPEN_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
-SAVE_FILTER = "PNG (*.png);;TIFF (*.tif *.tiff);;JPEG (*.jpg *.jpeg);;All files (*)"
-_PROGRESS_STEPS = 1000
-_STATUS_MS = 8000
-
-
-def _dropped_path(mime: QMimeData) -> Path | None:
-    """The single local file being dragged, if that is what it is."""
-    urls = mime.urls() if mime.hasUrls() else []
-    if len(urls) != 1 or not urls[0].isLocalFile():
-        return None
-    return Path(urls[0].toLocalFile())
+# Windows opened by other windows (several files dropped at once): kept alive until closed.
+_spawned: set[MainWindow] = set()
 
 
-def _suffix_from_filter(name_filter: str) -> str:
-    """'.png' from 'PNG (*.png)'; '' for 'All files (*)'."""
-    start = name_filter.find("*.")
-    if start < 0:
-        return ""
-    return "." + name_filter[start + 2 :].split()[0].rstrip(")")
+def load_engine() -> list[str]:
+    """Import torch and the networks; the devices this machine offers (background thread)."""
+    api.preload()
+    return api.available_devices()
 
 
 class MainWindow(QMainWindow):
-    """One document, one view, one background task at a time."""
-
-    # "finished", "failed" or "cancelled", after the outcome has been applied and reported.
-    task_ended = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: QSettings | None = None,
+        recovery_dir: Path | None = None,
+        engine_resources: Path | None = None,
+        devices: list[str] | None = None,
+        history_budget: int = DEFAULT_BUDGET,
+        parent: QWidget | None = None,
+    ) -> None:
+        """`settings`, `recovery_dir`: where preferences, recent files and recovery copies
+        live (tests pass temporary ones). `engine_resources`: another resources folder for
+        the engine's models (tests: tiny weights). `devices`: already known (else loaded by
+        `start_engine_loading`)."""
         super().__init__(parent)
-        self.document = Document()
-        self._task: BackgroundTask | None = None
-        self._source: np.ndarray | None = None  # the pixels the running task started from
-        self._last_dir = ""
-        self.view = ImageView(self)
-        self.setCentralWidget(self.view)
-        self._build_actions()
-        self._build_menus()
+        self.settings = settings if settings is not None else settings_module.settings()
+        self.preferences = Preferences.load(self.settings)
+        self.engine_resources = engine_resources
+        self.devices = devices
+        self.engine_error: str | None = None
+        self.document: Document | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._unsaved_without_history = False  # a restored recovery copy: never saved
+        self._loader: FunctionThread | None = None
+
+        self.history = History(self, budget=history_budget)
+        self.canvas = CanvasView(self)
+        self.setCentralWidget(self.canvas)
+        self.edits = EditController(self)
+        self.tasks = TaskController(self)
+        self.files = FileController(self, recovery_dir)
+        self.act = menus.WindowActions(self)
+        self._build_panels()
+        self.recent_menu: QMenu | None = None
+        self.samples_menu: QMenu | None = None
+        menus.build_menus(self, self.act)
         self._build_status_bar()
+        self._connect()
+        self._mask_timer = QTimer(self)
+        self._mask_timer.setSingleShot(True)
+        self._mask_timer.setInterval(MASK_STATE_DELAY_MS)
+        self._mask_timer.timeout.connect(self._refresh_mask_state)
         self.setAcceptDrops(True)
-        self.document.subscribe(self._on_document_changed)
-        self.resize(1100, 800)
+        self.resize(1360, 860)
         self._refresh()
 
-    # --- construction ------------------------------------------------------------------
+    # --- construction --------------------------------------------------------------------
 
-    def _action(
-        self,
-        text: str,
-        slot: Callable[[], object],
-        shortcut: str | Keys.StandardKey | None = None,
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(Keys(shortcut))
-        action.triggered.connect(slot)
-        return action
-
-    def _build_actions(self) -> None:
-        self.open_action = self._action("&Open…", self.open_dialog, Keys.StandardKey.Open)
-        # Spelled out: the platform's standard SaveAs/Quit keys are empty on some systems.
-        self.save_as_action = self._action("Save &As…", self.save_as, "Ctrl+Shift+S")
-        self.revert_action = self._action("&Revert to Original", self.revert)
-        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
-        self.denoise_action = self._action("&Denoise", self.run_denoise)
-        self.colorize_action = self._action("&Colorize", self.run_colorize)
-        self.fit_action = self._action("&Fit", self.view.fit, "Ctrl+0")
-        self.actual_size_action = self._action("&Actual Size", self.view.actual_size, "Ctrl+1")
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.open_action, self.save_as_action, self.revert_action])
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        restore_menu = bar.addMenu("&Restore")
-        restore_menu.addActions([self.denoise_action, self.colorize_action])
-        view_menu = bar.addMenu("&View")
-        view_menu.addActions([self.fit_action, self.actual_size_action])
+    def _build_panels(self) -> None:
+        act = self.act
+        self.tools_panel = ToolsPanel(
+            eraser=act.eraser, show_mask=act.show_mask, clear_mask=act.clear_mask,
+            invert_mask=act.invert_mask, detect=act.detect,
+        )  # fmt: skip
+        self.restore_panel = RestorePanel(
+            denoise=act.denoise, inpaint=act.inpaint, colorize=act.colorize
+        )
+        self.layers_panel = LayersPanel()
+        self.history_view = QUndoView(self.history)
+        self.history_view.setEmptyLabel("Opened")
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.docks: list[QDockWidget] = []
+        for title, widget, area in (
+            ("Tools", self.tools_panel, left),
+            ("Restore", self.restore_panel, left),
+            ("Layers", self.layers_panel, right),
+            ("History", self.history_view, right),
+        ):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"{title}Dock")
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            self.docks.append(dock)
+        self.canvas.set_brush(self.tools_panel.radius, self.tools_panel.hardness_fraction)
 
     def _build_status_bar(self) -> None:
-        self.info_label = QLabel()
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, _PROGRESS_STEPS)
-        self.progress_bar.setMaximumWidth(220)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel_task)
-        status = self.statusBar()
-        status.addPermanentWidget(self.progress_bar)
-        status.addPermanentWidget(self.cancel_button)
-        status.addPermanentWidget(self.info_label)
-        self.progress_bar.hide()
-        self.cancel_button.hide()
+        self.info_label, self.zoom_label, self.device_label = QLabel(), QLabel(), QLabel()
+        for label in (self.info_label, self.zoom_label, self.device_label):
+            self.statusBar().addPermanentWidget(label)
+        self._refresh_device()
 
-    # --- state shown -------------------------------------------------------------------
+    def _connect(self) -> None:
+        canvas, edits, layers = self.canvas, self.edits, self.layers_panel
+        canvas.filesDropped.connect(self._dropped)
+        canvas.strokeStarted.connect(edits.stroke_started)
+        canvas.strokeSegment.connect(edits.stroke_segment)
+        canvas.strokeFinished.connect(edits.stroke_finished)
+        canvas.zoomChanged.connect(self._refresh_zoom)
+        self.tools_panel.brushChanged.connect(canvas.set_brush)
+        layers.visibilityChanged.connect(edits.set_visible)
+        layers.renamed.connect(edits.rename)
+        layers.moved.connect(edits.move)
+        layers.opacityChanged.connect(edits.set_opacity)
+        layers.duplicateRequested.connect(edits.duplicate)
+        layers.deleteRequested.connect(edits.delete)
+        layers.mergeDownRequested.connect(edits.merge_down)
+        layers.flattenRequested.connect(edits.flatten)
+        self.history.cleanChanged.connect(self._refresh_title)
+        self.history.indexChanged.connect(self._refresh_title)
+
+    # --- the document --------------------------------------------------------------------
+
+    def set_document(self, document: Document, *, unsaved: bool = False) -> None:
+        """Show `document` instead of the current one, with a fresh history. `unsaved`: it
+        has changes no file holds (a restored recovery copy)."""
+        self.edits.cancel_stroke()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.history.clear()
+        self.document = document
+        self._unsaved_without_history = unsaved
+        self._unsubscribe = document.subscribe(self._changed)
+        self.canvas.set_source(DocumentSource(document))
+        self.refresh_layers()
+        self._refresh_mask_state()
+        self.restore_panel.set_has_colour(has_colour(document.original.pixels))
+        self._refresh()
 
     @property
-    def busy(self) -> bool:
-        return self._task is not None
+    def is_modified(self) -> bool:
+        return self.document is not None and (
+            self._unsaved_without_history or not self.history.isClean()
+        )
 
-    def _on_document_changed(self, change: Change) -> None:
-        doc = self.document
-        if change in (Change.LOADED, Change.PIXELS):
-            self.view.set_image(None if doc.pixels is None else to_qimage(doc.pixels, doc.alpha))
-        self._refresh()
+    def mark_clean(self) -> None:
+        """The document as it is now is saved."""
+        self._unsaved_without_history = False
+        self.history.setClean()
+        self._refresh_title()
+
+    def _changed(self, change: Change) -> None:
+        self.canvas.update_region(CANVAS_KIND[change.kind], change.region)
+        if change.kind is ChangeKind.LAYERS:
+            self.refresh_layers()
+        elif change.kind is ChangeKind.MASK:
+            self._mask_timer.start()
+
+    def refresh_layers(self) -> None:
+        if self.document is not None:
+            self.layers_panel.set_layers(self.document.layers)
+
+    def _refresh_mask_state(self) -> None:
+        if self.document is not None:
+            self.restore_panel.set_mask_empty(self.document.mask_is_empty())
+
+    # --- state shown ---------------------------------------------------------------------
 
     def _refresh(self) -> None:
-        doc = self.document
-        name = doc.path.name if doc.path is not None else "Untitled"
-        self.setWindowTitle(APP_NAME if doc.is_empty else f"{name}[*] — {APP_NAME}")
-        self.setWindowModified(doc.modified)
-        if doc.is_empty:
+        document = self.document
+        if document is None:
             self.info_label.setText("")
         else:
-            channels = "RGBA" if doc.alpha is not None else "RGB"
+            channels = "RGBA" if document.alpha is not None else "RGB"
             self.info_label.setText(
-                f"{doc.width} × {doc.height} px · {doc.bit_depth}-bit {channels}"
+                f"{document.width} × {document.height} px · {document.bit_depth}-bit {channels}"
             )
-        has_image, idle = not doc.is_empty, not self.busy
-        self.open_action.setEnabled(idle)
-        self.save_as_action.setEnabled(has_image)
-        self.revert_action.setEnabled(idle and doc.can_revert)
-        for action in (self.denoise_action, self.colorize_action):
-            action.setEnabled(idle and has_image)
-        self.fit_action.setEnabled(has_image)
-        self.actual_size_action.setEnabled(has_image)
+        self._refresh_zoom()
+        self._refresh_title()
+        self.refresh_actions()
 
-    def show_error(self, title: str, text: str) -> None:
-        QMessageBox.critical(self, title, text)
+    def _refresh_title(self) -> None:
+        if self.document is None:
+            self.setWindowTitle(APP_NAME)
+        else:
+            self.setWindowTitle(f"{self.document.name}[*] — {APP_NAME}")
+        self.setWindowModified(self.is_modified)
 
-    # --- files -------------------------------------------------------------------------
+    def _refresh_zoom(self, *_: float) -> None:
+        shown = self.document is not None
+        self.zoom_label.setText(f"{round(self.canvas.zoom * 100)} %" if shown else "")
 
-    @Slot()
-    def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open Image", self._last_dir, OPEN_FILTER)
-        if path:
-            self.open_path(Path(path))
+    def refresh_actions(self) -> None:
+        has_document = self.document is not None
+        for action in self.act.needing_document():
+            action.setEnabled(has_document)
+        for action in self.act.needing_idle_document():
+            action.setEnabled(has_document and not self.tasks.busy)
+        self.act.cancel.setEnabled(self.tasks.busy)
 
-    def open_path(self, path: Path | str) -> bool:
-        """Open `path`, replacing the current image; on any failure the current one stays."""
-        path = Path(path)
-        if self.busy:
-            self.statusBar().showMessage("Wait for the running task to end first.", _STATUS_MS)
-            return False
-        if not self.confirm_discard():
-            return False
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            loaded = api.read_image(path)
-            self.document.load(loaded.pixels, alpha=loaded.alpha, meta=loaded.meta, path=path)
-        except (api.EngineError, OSError, ValueError, MemoryError) as error:
-            QApplication.restoreOverrideCursor()
-            kept = "" if self.document.is_empty else "\n\nThe image you had open is unchanged."
-            self.show_error("Cannot open image", f"{path.name} could not be opened: {error}{kept}")
-            return False
-        QApplication.restoreOverrideCursor()
-        self._last_dir = str(path.parent)
-        self.statusBar().showMessage(f"Opened {path}", _STATUS_MS)
-        return True
+    def set_history_enabled(self, enabled: bool) -> None:
+        """Off during a brush stroke: undo must not change the mask under it."""
+        self.history_view.setEnabled(enabled)
+        self.act.undo.setEnabled(enabled and self.history.canUndo())
+        self.act.redo.setEnabled(enabled and self.history.canRedo())
 
-    @Slot()
-    def save_as(self) -> bool:
-        """Ask for a file name and write the current image there. True if it was saved."""
-        doc = self.document
-        if doc.pixels is None:
-            return False
-        suggested = ""
-        if doc.path is not None:
-            suggested = str(doc.path.with_name(f"{doc.path.stem}-restored{doc.path.suffix}"))
-        name, chosen_filter = QFileDialog.getSaveFileName(
-            self, "Save As", suggested or self._last_dir, SAVE_FILTER
-        )
-        if not name:
-            return False
-        path = Path(name)
-        if not path.suffix:
-            # PNG keeps 8 and 16 bits, so it is a safe default when the filter says nothing.
-            path = path.with_suffix(_suffix_from_filter(chosen_filter) or ".png")
-        if not api.is_supported_image_path(path):
-            self.show_error(
-                "Cannot save image",
-                f"{path.name} cannot be saved: “{path.suffix}” is not a supported image type. "
-                "Choose a .png, .tif or .jpg name.",
-            )
-            return False
-        try:
-            api.write_image(path, doc.pixels, alpha=doc.alpha, meta=doc.meta)
-        except (api.EngineError, OSError, ValueError, MemoryError) as error:
-            self.show_error(
-                "Cannot save image",
-                f"{path.name} could not be saved: {error}\n\n"
-                "Your image is still open; try another folder or file name.",
-            )
-            return False
-        doc.mark_saved(path)
-        self._last_dir = str(path.parent)
-        self.statusBar().showMessage(f"Saved {path}", _STATUS_MS)
-        return True
+    def step_brush(self, up: bool) -> None:
+        self.tools_panel.step_size(up)
 
-    @Slot()
-    def revert(self) -> None:
-        if not self.busy:
-            self.document.revert()
+    # --- the engine ----------------------------------------------------------------------
 
-    def confirm_discard(self) -> bool:
-        """True if the current image may be replaced or closed (saving it first if asked)."""
-        doc = self.document
-        if not doc.modified:
-            return True
-        name = doc.path.name if doc.path is not None else "The image"
-        answer = QMessageBox.warning(
-            self,
-            "Unsaved changes",
-            f"{name} has changes that are not saved. Save them first?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save_as()
-        return answer == QMessageBox.StandardButton.Discard
+    def run_options(self) -> api.RunOptions:
+        options = self.preferences.run_options()
+        if self.engine_resources is not None:
+            options = replace(options, resources=self.engine_resources)
+        return options
 
-    # --- restoration tasks -------------------------------------------------------------
-
-    @Slot()
-    def run_denoise(self) -> None:
-        self._start_task("Denoise", self._denoise)
-
-    @Slot()
-    def run_colorize(self) -> None:
-        self._start_task("Colorize", self._colorize)
-
-    # Looked up on `api` at call time, so tests can replace the engine's functions.
-    @staticmethod
-    def _denoise(image: np.ndarray, progress: Progress, cancel: api.CancelToken) -> np.ndarray:
-        return api.denoise(image, progress=progress, cancel=cancel)
-
-    @staticmethod
-    def _colorize(image: np.ndarray, progress: Progress, cancel: api.CancelToken) -> np.ndarray:
-        return api.colorize(image, progress=progress, cancel=cancel)
-
-    def _start_task(self, title: str, call: EngineCall) -> None:
-        """Run `call(image, progress, cancel)` on the current pixels in the background."""
-        source = self.document.pixels
-        if self.busy or source is None:
+    def start_engine_loading(self) -> None:
+        """Import the engine (torch) on a background thread; call once the window shows."""
+        if self.devices is not None or self._loader is not None:
             return
+        self._loader = FunctionThread("Engine loader", load_engine)
+        self._loader.done.connect(self._engine_loaded)
+        self._loader.error.connect(self._engine_failed)
+        self._loader.start()
+        self._refresh_device()
 
-        def job(progress: Progress, cancel: api.CancelToken) -> np.ndarray:
-            return call(source, progress, cancel)
+    def _engine_loaded(self, devices: list[str]) -> None:
+        self._loader, self.devices = None, list(devices)
+        self._refresh_device()
 
-        task = BackgroundTask(title, job)
-        task.worker.progress.connect(self._on_task_progress)
-        task.worker.finished.connect(self._on_task_finished)
-        task.worker.failed.connect(self._on_task_failed)
-        task.worker.cancelled.connect(self._on_task_cancelled)
-        self._task, self._source = task, source
-        self.progress_bar.setValue(0)
-        self.progress_bar.show()
-        self.cancel_button.setEnabled(True)
-        self.cancel_button.show()
-        self.statusBar().showMessage(f"{title}…")
-        self._refresh()
-        task.start()
+    def _engine_failed(self, detail: str) -> None:
+        self._loader, self.engine_error = None, detail
+        self._refresh_device()
 
-    @Slot()
-    def cancel_task(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self.cancel_button.setEnabled(False)
-            self.statusBar().showMessage(f"Cancelling {self._task.title.lower()}…")
-
-    def _end_task(self) -> tuple[str, np.ndarray | None] | None:
-        """Join the finished task's thread and restore the idle UI; None if no task ran
-        (a late signal from a task that `closeEvent` already stopped)."""
-        task, source = self._task, self._source
-        if task is None:
+    def device_in_use(self) -> str | None:
+        """The device restorations run on ("cpu", "cuda", "mps"); None while unknown."""
+        if not self.devices:
             return None
-        self._task = self._source = None
-        task.stop(cancel=False)  # the worker has sent its last signal; this returns at once
-        self.progress_bar.hide()
-        self.cancel_button.hide()
-        self.statusBar().clearMessage()
-        self._refresh()
-        return task.title, source
+        wanted = self.preferences.device
+        return wanted if wanted in self.devices else self.devices[0]
 
-    @Slot(float)
-    def _on_task_progress(self, fraction: float) -> None:
-        if self._task is not None:
-            self.progress_bar.setValue(round(min(max(fraction, 0.0), 1.0) * _PROGRESS_STEPS))
+    def _refresh_device(self) -> None:
+        device = self.device_in_use()
+        if self.engine_error is not None:
+            self.device_label.setText("Engine unavailable")
+            self.device_label.setToolTip(self.engine_error)
+        elif device is None:
+            self.device_label.setText(LOADING if self._loader is not None else "")
+        else:
+            text = DEVICE_NAMES.get(device, device.upper())
+            wanted = self.preferences.device
+            if wanted not in ("auto", device):
+                text += f" ({DEVICE_NAMES.get(wanted, wanted)} is not available)"
+            self.device_label.setText(text)
+            self.device_label.setToolTip("The device restorations run on (Edit ▸ Preferences)")
 
-    @Slot(object)
-    def _on_task_finished(self, result: object) -> None:
-        ended = self._end_task()
-        if ended is None:
-            return
-        title, source = ended
-        if self.document.pixels is not source:
-            # Cannot happen while restore/open are disabled, but a result for other pixels
-            # must never land on the wrong image.
-            self.statusBar().showMessage(f"{title} result discarded: the image changed.")
-            self.task_ended.emit("cancelled")
-            return
-        try:
-            self.document.apply(result)  # type: ignore[arg-type]
-        except ValueError as error:
-            message = f"{title} returned an unusable result: {error}\n\nThe image was not changed."
-            self.show_error(f"{title} failed", message)
-            self.task_ended.emit("failed")
-            return
-        self.statusBar().showMessage(f"{title} done.", _STATUS_MS)
-        self.task_ended.emit("finished")
+    # --- dialogs -------------------------------------------------------------------------
 
-    @Slot(str)
-    def _on_task_failed(self, message: str) -> None:
-        ended = self._end_task()
-        if ended is None:
-            return
-        self.show_error(f"{ended[0]} failed", message)
-        self.task_ended.emit("failed")
+    def edit_preferences(self) -> None:
+        chosen = dialogs.edit_preferences(self, self.preferences, self.devices)
+        if chosen is not None:
+            chosen.save(self.settings)
+            self.preferences = chosen
+            self._refresh_device()
 
-    @Slot()
-    def _on_task_cancelled(self) -> None:
-        ended = self._end_task()
-        if ended is None:
-            return
-        self.statusBar().showMessage(f"{ended[0]} cancelled; the image was not changed.")
-        self.task_ended.emit("cancelled")
+    def show_about(self) -> None:
+        dialogs.show_about(self, f"About {APP_NAME}", about_markdown())
 
-    # --- window events -----------------------------------------------------------------
+    def fill_recent_menu(self) -> None:
+        if self.recent_menu is not None:
+            menus.fill_recent(self.recent_menu, self)
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.confirm_discard():
-            event.ignore()
-            return
-        task = self._task
-        if task is not None:
-            # Stop the engine at its next tile and join the thread: a QThread must not
-            # outlive its window, and a result nobody will see is not worth waiting for.
-            self._task = self._source = None
-            self.statusBar().showMessage(f"Cancelling {task.title.lower()}…")
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                task.stop(cancel=True)
-            finally:
-                QApplication.restoreOverrideCursor()
-        event.accept()
+    # --- several files, drops ------------------------------------------------------------
+
+    def open_paths(self, paths: Sequence[Path | str], *, here: bool = True) -> None:
+        """Open the first path in this window (if `here`), every other in a new window."""
+        paths = [Path(p) for p in paths]
+        if here and paths:
+            self.files.open_path(paths.pop(0))
+        for path in paths:
+            self.spawn().files.open_path(path)
+
+    def spawn(self) -> MainWindow:
+        """A new window like this one (same settings and engine), shown."""
+        window = MainWindow(
+            settings=self.settings, recovery_dir=self.files.recovery_dir,
+            engine_resources=self.engine_resources, devices=self.devices,
+        )  # fmt: skip
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        _spawned.add(window)
+        window.show()
+        window.start_engine_loading()
+        return window
+
+    def _dropped(self, paths: list[str]) -> None:
+        # Opened after the drop returns: a dialog inside a drop keeps the source waiting.
+        QTimer.singleShot(0, self, lambda: self.open_paths(paths))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        path = _dropped_path(event.mimeData())
-        if path is not None and not self.busy and api.is_supported_image_path(path):
+        if local_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -394,11 +340,26 @@ class MainWindow(QMainWindow):
         self.dragEnterEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = _dropped_path(event.mimeData())
-        if path is None:
+        paths = local_paths(event.mimeData())
+        if not paths:
             event.ignore()
             return
         event.acceptProposedAction()
-        # Opened after the drop returns: a dialog shown inside a drop would keep the source
-        # application's drag waiting on some platforms.
-        QTimer.singleShot(0, self, lambda: self.open_path(path))
+        self._dropped(paths)
+
+    # --- closing -------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        # No thread may outlive the window: a QThread destroyed while running aborts.
+        self.tasks.shutdown()
+        self.files.autosave_timer.stop()
+        self.files.discard_recovery()  # closed on purpose: nothing to recover
+        if self._loader is not None:
+            self._loader.wait()  # an import cannot be interrupted; it ends soon
+            self._loader = None
+        self.edits.cancel_stroke()
+        _spawned.discard(self)
+        event.accept()

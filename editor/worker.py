@@ -1,9 +1,13 @@
-"""Running one engine call off the GUI thread (a QObject worker moved to a QThread).
+"""Running work off the GUI thread.
 
-The worker turns every outcome into exactly one final signal — `finished(result)`,
-`failed(message)` or `cancelled()` — so the window never sees an exception, and the message
-in `failed` is written for the user. `BackgroundTask` owns the thread and makes sure it is
-stopped and joined before anything is dropped (a QThread destroyed while running aborts).
+- `BackgroundTask`: one engine call (a QObject worker moved to a QThread). The worker turns
+  every outcome into exactly one final signal — `finished(result)`, `failed(message,
+  detail)` or `cancelled()` — so the window never sees an exception; `message` is written
+  for the user, `detail` is the engine's own words (for a "Show Details" box). The task owns
+  the thread and makes sure it is stopped and joined before anything is dropped (a QThread
+  destroyed while running aborts the process).
+- `FunctionThread`: any other one-off call (loading the engine, writing a recovery copy),
+  reporting `done(result)` or `error(message)` once the thread has ended.
 """
 
 from __future__ import annotations
@@ -26,31 +30,35 @@ _UNCHANGED = "The image was not changed."
 
 
 def describe_failure(title: str, error: BaseException) -> str:
-    """A message for the user naming what went wrong in task `title` (e.g. "Denoise")."""
-    detail = str(error) or type(error).__name__
+    """A short message for the user naming what went wrong in task `title` ("Denoise");
+    the engine's own words go to `failure_detail`."""
     if isinstance(error, api.ModelUnavailable):
-        # The engine's detail says which file is missing or damaged and how to get one.
         return (
-            f"No usable {title.lower()} model is installed, so {title} cannot run.\n\n"
-            f"{detail}\n\n{_UNCHANGED}"
+            f"No usable {title.lower()} model is installed, so {title} cannot run. "
+            f"The details name the missing or damaged file.\n\n{_UNCHANGED}"
         )
     if isinstance(error, (api.OutOfMemory, MemoryError)):
         return (
-            f"{title} ran out of memory, even working on small tiles. Close other programs "
-            f"or try a smaller image. ({detail})\n\n{_UNCHANGED}"
+            f"{title} ran out of memory, even working on small tiles. Close other programs, "
+            f"choose a smaller tile size in Preferences, or try a smaller image.\n\n{_UNCHANGED}"
         )
     if isinstance(error, api.DeviceUnavailable):
-        return f"{title} could not use the selected device: {detail}\n\n{_UNCHANGED}"
+        return (
+            f"{title} could not use the selected device. Choose another one in "
+            f"Preferences.\n\n{_UNCHANGED}"
+        )
     if isinstance(error, api.UnsupportedImage):
-        return f"{title} cannot process this image: {detail}\n\n{_UNCHANGED}"
+        return f"{title} cannot process this image.\n\n{_UNCHANGED}"
     if isinstance(error, api.InvalidRequest):
-        return f"{title} was given settings it cannot use: {detail}\n\n{_UNCHANGED}"
+        return f"{title} was given settings it cannot use.\n\n{_UNCHANGED}"
     if isinstance(error, api.EngineError):
-        return f"{title} failed: {detail}\n\n{_UNCHANGED}"
-    return (
-        f"{title} stopped because of an internal error ({type(error).__name__}: {detail}).\n\n"
-        f"{_UNCHANGED}"
-    )
+        return f"{title} failed.\n\n{_UNCHANGED}"
+    return f"{title} stopped because of an internal error.\n\n{_UNCHANGED}"
+
+
+def failure_detail(error: BaseException) -> str:
+    """The error's own message, e.g. "OutOfMemory: denoise: the device ran out of memory"."""
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 class TaskWorker(QObject):
@@ -58,7 +66,7 @@ class TaskWorker(QObject):
 
     progress = Signal(float)  # 0..1
     finished = Signal(object)  # the result ndarray
-    failed = Signal(str)  # a message for the user
+    failed = Signal(str, str)  # a message for the user, the engine's detail
     cancelled = Signal()
 
     def __init__(self, title: str, job: Job) -> None:
@@ -79,21 +87,20 @@ class TaskWorker(QObject):
             self.cancelled.emit()
             return
         except (api.EngineError, MemoryError) as error:
-            self.failed.emit(describe_failure(self.title, error))
+            self.failed.emit(describe_failure(self.title, error), failure_detail(error))
             return
         except Exception as error:
             # The thread boundary: an engine bug must reach the user as a message (and the
             # log as a traceback), not end the thread silently with the window still waiting.
             log.exception("%s failed", self.title)
-            self.failed.emit(describe_failure(self.title, error))
+            self.failed.emit(describe_failure(self.title, error), failure_detail(error))
             return
         if self.token.cancelled:
             # The user asked to stop; applying a result they no longer expect would surprise.
             self.cancelled.emit()
         elif not isinstance(result, np.ndarray):
-            self.failed.emit(
-                describe_failure(self.title, TypeError(f"got {type(result).__name__}"))
-            )
+            error = TypeError(f"the result is a {type(result).__name__}, not an image")
+            self.failed.emit(describe_failure(self.title, error), failure_detail(error))
         else:
             self.finished.emit(result)
 
@@ -138,3 +145,38 @@ class BackgroundTask:
         # quit() before the event loop starts is remembered, so this cannot miss.
         self.thread.quit()
         self.thread.wait()
+
+
+class FunctionThread(QThread):
+    """Runs `function()` once on its own thread.
+
+    `done(result)` or `error(message)` is emitted in the GUI thread after the thread has
+    ended (it is relayed from QThread.finished), so a receiver never waits on a live thread.
+    """
+
+    done = Signal(object)
+    error = Signal(str)
+
+    def __init__(self, name: str, function: Callable[[], object]) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self._function = function
+        self._result: object = None
+        self._error: BaseException | None = None
+        # self lives in the GUI thread, so this connection is queued to it.
+        self.finished.connect(self._report)
+
+    def run(self) -> None:
+        try:
+            self._result = self._function()
+        except Exception as error:
+            # The thread boundary: whatever went wrong is reported, never lost with the thread.
+            log.exception("%s failed", self.objectName())
+            self._error = error
+
+    def _report(self) -> None:
+        self.wait()  # `finished` is sent just before the thread really stops
+        if self._error is not None:
+            self.error.emit(failure_detail(self._error))
+        else:
+            self.done.emit(self._result)

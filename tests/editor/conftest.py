@@ -1,13 +1,16 @@
 """Shared fixtures for the editor's tests (pytest-qt, offscreen).
 
-- Tests never need trained weights: they replace engine functions on the `engine.api` module.
+- Restorations run the real engine with tiny weights (`tiny_resources`, tests/conftest.py)
+  or a fake put on the `engine.api` module.
 - Every test fails if it leaves a QThread running.
-- Message boxes and file dialogs never block: they are recorded and answered.
+- Every question the editor asks goes through `editor.dialogs`, replaced here by recorders
+  that answer at once; a Qt dialog opened any other way fails the test instead of hanging.
+- Windows get their own settings file and recovery folder under tmp_path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,8 +18,11 @@ import numpy as np
 import pytest
 import shiboken6
 from editor_support import write_png
-from PySide6.QtCore import QThread
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QSettings, QThread
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
+
+from editor import dialogs as dialogs_module
+from editor.settings import Preferences
 
 
 @dataclass
@@ -54,45 +60,69 @@ def thread_tracker(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadTracker]:
 
 @dataclass
 class Dialogs:
-    """What message boxes were shown, and how the unsaved-changes question is answered."""
+    """What the editor asked, and how each question is answered."""
 
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    questions: list[str] = field(default_factory=list)
-    unsaved_answer: QMessageBox.StandardButton = QMessageBox.StandardButton.Discard
-    save_name: str = ""  # what the Save As dialog "chooses"; empty = the user cancels
-    save_calls: int = 0
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # title, text, detail
+    infos: list[tuple[str, str]] = field(default_factory=list)
+    confirms: list[str] = field(default_factory=list)
+    confirm_answer: bool = True
+    unsaved: list[str] = field(default_factory=list)  # document names asked about
+    unsaved_answer: dialogs_module.Unsaved = dialogs_module.Unsaved.DISCARD
+    open_path: Path | None = None
+    save_path: Path | None = None  # what a Save As / Export dialog "chooses"; None: cancel
+    save_filter: str = ""
+    save_captions: list[str] = field(default_factory=list)
+    quality: int | None = 90
+    preferences: Preferences | None = None
+    preferences_asked: list[list[str] | None] = field(default_factory=list)
+    abouts: list[str] = field(default_factory=list)
 
     @property
-    def last_error(self) -> str:
+    def last_error(self) -> tuple[str, str, str]:
         assert self.errors, "no error message was shown"
-        return self.errors[-1][1]
+        return self.errors[-1]
 
 
 @pytest.fixture(autouse=True)
 def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     record = Dialogs()
 
-    def critical(_parent: object, title: str, text: str, *_: object) -> object:
-        record.errors.append((title, text))
-        return QMessageBox.StandardButton.Ok
+    def ask_save_path(_parent: object, caption: str, *_: object) -> tuple[Path | None, str]:
+        record.save_captions.append(caption)
+        return record.save_path, record.save_filter
 
-    def warning(_parent: object, _title: str, text: str, *_: object) -> object:
-        record.questions.append(text)
-        return record.unsaved_answer
-
-    def get_save_file_name(*_: object, **__: object) -> tuple[str, str]:
-        record.save_calls += 1
-        return record.save_name, "PNG (*.png)"
+    def edit_preferences(_parent: object, _prefs: object, available: list[str] | None):
+        record.preferences_asked.append(available)
+        return record.preferences
 
     def unexpected(*_: object, **__: object) -> object:
-        raise AssertionError("a dialog the test did not expect was opened")
+        raise AssertionError("a Qt dialog was opened outside editor.dialogs")
 
-    monkeypatch.setattr(QMessageBox, "critical", critical)
-    monkeypatch.setattr(QMessageBox, "warning", warning)
-    monkeypatch.setattr(QMessageBox, "information", unexpected)
-    monkeypatch.setattr(QMessageBox, "question", unexpected)
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", get_save_file_name)
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", unexpected)
+    patch = monkeypatch.setattr
+    patch(dialogs_module, "show_error", lambda _p, *args: record.errors.append(tuple(args)))
+    patch(dialogs_module, "inform", lambda _p, title, text: record.infos.append((title, text)))
+    patch(
+        dialogs_module,
+        "confirm",
+        lambda _p, _title, text: record.confirms.append(text) or record.confirm_answer,
+    )
+    patch(
+        dialogs_module,
+        "ask_unsaved",
+        lambda _p, name: record.unsaved.append(name) or record.unsaved_answer,
+    )
+    patch(dialogs_module, "ask_open_path", lambda *_: record.open_path)
+    patch(dialogs_module, "ask_save_path", ask_save_path)
+    patch(dialogs_module, "ask_quality", lambda *_: record.quality)
+    patch(dialogs_module, "edit_preferences", edit_preferences)
+    patch(dialogs_module, "show_about", lambda _p, _title, text: record.abouts.append(text))
+    for cls, name in (
+        (QMessageBox, "exec"), (QMessageBox, "critical"), (QMessageBox, "warning"),
+        (QMessageBox, "question"), (QMessageBox, "information"), (QDialog, "exec"),
+        (QFileDialog, "getOpenFileName"), (QFileDialog, "getSaveFileName"),
+        (QInputDialog, "getInt"),
+    ):  # fmt: skip
+        patch(cls, name, unexpected)
     return record
 
 
@@ -103,10 +133,48 @@ def png(tmp_path: Path) -> tuple[Path, np.ndarray]:
 
 
 @pytest.fixture
-def window(qtbot):  # noqa: ANN001, ANN201 (pytest-qt's types)
+def settings_file(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def recovery_dir(tmp_path: Path) -> Path:
+    return tmp_path / "recovery"
+
+
+WindowFactory = Callable[..., object]
+
+
+@pytest.fixture
+def make_window(qtbot, settings_file: QSettings, recovery_dir: Path):  # noqa: ANN001, ANN201
+    """Build a shown MainWindow with the test's settings and recovery folder."""
     from editor.main_window import MainWindow
 
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    return win
+    def make(**kwargs: object) -> MainWindow:
+        kwargs.setdefault("settings", settings_file)
+        kwargs.setdefault("recovery_dir", recovery_dir)
+        kwargs.setdefault("devices", ["cpu"])  # known: no engine loading unless a test asks
+        win = MainWindow(**kwargs)
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        return win
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):  # noqa: ANN001, ANN201
+    return make_window()
+
+
+@pytest.fixture
+def engine_window(make_window, tiny_resources: Path):  # noqa: ANN001, ANN201
+    """A window whose restorations run the real engine with the tiny fixture weights."""
+    return make_window(engine_resources=tiny_resources)
+
+
+@pytest.fixture
+def opened(window, png):  # noqa: ANN001, ANN201
+    assert window.files.open_path(png[0])
+    return window

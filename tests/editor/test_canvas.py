@@ -395,7 +395,7 @@ def test_a_drop_of_local_files_emits_their_paths(view: CanvasView, tmp_path: Pat
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(photo))])
     enter = QDragEnterEvent(
-        QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        QPoint(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     QApplication.sendEvent(view, enter)
@@ -409,7 +409,7 @@ def test_a_drop_of_local_files_emits_their_paths(view: CanvasView, tmp_path: Pat
     web = QMimeData()
     web.setUrls([QUrl("https://example.com/photo.png")])
     enter = QDragEnterEvent(
-        QPointF(20, 20), Qt.DropAction.CopyAction, web, Qt.MouseButton.LeftButton,
+        QPoint(20, 20), Qt.DropAction.CopyAction, web, Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     QApplication.sendEvent(view, enter)

@@ -1,0 +1,156 @@
+"""The window's actions (menu items, shortcuts, panel buttons) and its menu bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from editor.resources import APP_NAME, sample_label, sample_photos
+
+if TYPE_CHECKING:
+    from editor.main_window import MainWindow
+
+Keys = QKeySequence
+Shortcut = str | Keys.StandardKey | list[str]
+
+
+class WindowActions:
+    """Every action of a window, as attributes, connected to the window's controllers."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self._window = window
+        files, tasks, edits, canvas = window.files, window.tasks, window.edits, window.canvas
+        # File
+        self.open = self._make("&Open…", files.open_dialog, Keys.StandardKey.Open)
+        # Spelled out: the platform's standard keys are empty for these on some systems.
+        self.save = self._make("&Save", files.save, "Ctrl+S")
+        self.save_as = self._make("Save &As…", files.save_as, "Ctrl+Shift+S")
+        self.export = self._make("&Export…", files.export, "Ctrl+E")
+        self.quit = self._make("&Quit", window.close, "Ctrl+Q")
+        # Edit
+        self.undo = window.history.createUndoAction(window, "&Undo")
+        self.undo.setShortcut(Keys(Keys.StandardKey.Undo))
+        self.redo = window.history.createRedoAction(window, "&Redo")
+        self.redo.setShortcuts([Keys("Ctrl+Shift+Z"), Keys("Ctrl+Y")])
+        self.preferences = self._make("&Preferences…", window.edit_preferences, "Ctrl+,")
+        # View
+        self.zoom_in = self._make("Zoom &In", canvas.zoom_in, ["Ctrl+=", "Ctrl++"])
+        self.zoom_out = self._make("Zoom &Out", canvas.zoom_out, "Ctrl+-")
+        self.fit = self._make("&Fit in Window", canvas.fit, "Ctrl+0")
+        self.actual_size = self._make("&Actual Size (100 %)", canvas.actual_size, "Ctrl+1")
+        self.split = self._toggle("&Before/After Split", canvas.set_split, False, "Ctrl+B")
+        self.show_mask = self._toggle("Show &Mask", canvas.set_mask_visible, True, "M")
+        # Mask
+        self.eraser = self._toggle("&Eraser", canvas.set_eraser, False, "E")
+        self.bigger_brush = self._make("&Bigger Brush", partial(window.step_brush, True), "]")
+        self.smaller_brush = self._make("&Smaller Brush", partial(window.step_brush, False), "[")
+        self.clear_mask = self._make("&Clear Mask", edits.clear_mask)
+        self.invert_mask = self._make("&Invert Mask", edits.invert_mask, "Ctrl+I")
+        self.detect = self._make("Auto-detect &Scratches", tasks.detect_scratches)
+        # Restore
+        self.denoise = self._make("&Denoise", tasks.run_denoise)
+        self.inpaint = self._make("&Inpaint", tasks.run_inpaint)
+        self.colorize = self._make("&Colorize", tasks.run_colorize)
+        self.cancel = self._make("C&ancel", tasks.cancel)
+        # Help
+        self.about = self._make(f"&About {APP_NAME}", window.show_about)
+        self.eraser.setToolTip("Left-drag erases the mask (right-drag always erases)")
+        self.split.setToolTip(
+            "Original left of the divider, result right; hold \\ for the original"
+        )
+        self.split.setStatusTip(self.split.toolTip())
+        self.detect.setToolTip("Add thin scratches and dust to the mask, to edit and inpaint")
+
+    def _make(
+        self, text: str, slot: Callable[[], object], shortcut: Shortcut | None = None
+    ) -> QAction:
+        action = QAction(text, self._window)
+        if isinstance(shortcut, list):
+            action.setShortcuts([Keys(key) for key in shortcut])
+        elif shortcut is not None:
+            action.setShortcut(Keys(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _toggle(
+        self, text: str, slot: Callable[[bool], object], on: bool, shortcut: str
+    ) -> QAction:
+        action = QAction(text, self._window)
+        action.setCheckable(True)
+        action.setChecked(on)
+        action.setShortcut(Keys(shortcut))
+        action.toggled.connect(slot)
+        return action
+
+    def needing_document(self) -> list[QAction]:
+        return [
+            self.save, self.save_as, self.export, self.zoom_in, self.zoom_out, self.fit,
+            self.actual_size, self.split, self.clear_mask, self.invert_mask,
+        ]  # fmt: skip
+
+    def needing_idle_document(self) -> list[QAction]:
+        """Disabled while a task runs (one at a time) or with no document."""
+        return [self.detect, self.denoise, self.inpaint, self.colorize]
+
+
+def build_menus(window: MainWindow, actions: WindowActions) -> None:
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(actions.open)
+    window.recent_menu = file_menu.addMenu("Open &Recent")
+    window.recent_menu.aboutToShow.connect(window.fill_recent_menu)
+    samples = window.samples_menu = file_menu.addMenu("Open Sa&mple Photo")
+    for path in sample_photos():
+        samples.addAction(sample_label(path), _opener(window, path))
+    samples.setEnabled(bool(samples.actions()))
+    file_menu.addSeparator()
+    file_menu.addActions([actions.save, actions.save_as, actions.export])
+    file_menu.addSeparator()
+    file_menu.addAction(actions.quit)
+
+    edit_menu = bar.addMenu("&Edit")
+    edit_menu.addActions([actions.undo, actions.redo])
+    edit_menu.addSeparator()
+    edit_menu.addAction(actions.preferences)
+
+    view_menu = bar.addMenu("&View")
+    view_menu.addActions([actions.zoom_in, actions.zoom_out, actions.fit, actions.actual_size])
+    view_menu.addSeparator()
+    view_menu.addActions([actions.split, actions.show_mask])
+    view_menu.addSeparator()
+    panels = view_menu.addMenu("&Panels")
+    for dock in window.docks:
+        panels.addAction(dock.toggleViewAction())
+
+    mask_menu = bar.addMenu("&Mask")
+    mask_menu.addActions([actions.eraser, actions.bigger_brush, actions.smaller_brush])
+    mask_menu.addSeparator()
+    mask_menu.addActions([actions.clear_mask, actions.invert_mask, actions.detect])
+
+    restore_menu = bar.addMenu("&Restore")
+    restore_menu.addActions([actions.denoise, actions.inpaint, actions.colorize])
+    restore_menu.addSeparator()
+    restore_menu.addAction(actions.cancel)
+
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(actions.about)
+
+
+def _opener(window: MainWindow, path: Path) -> Callable[[], object]:
+    return lambda *_: window.files.open_path(path)  # *_: triggered may pass `checked`
+
+
+def fill_recent(menu: QMenu, window: MainWindow) -> None:
+    menu.clear()
+    paths = window.files.recent_paths()
+    for number, path in enumerate(paths, 1):
+        action = menu.addAction(f"&{number} {path.name}", _opener(window, path))
+        action.setToolTip(str(path))
+        action.setData(str(path))
+    if not paths:
+        menu.addAction("No recent files").setEnabled(False)

@@ -1,0 +1,236 @@
+"""The Layers panel: the stack top first, with visibility, names, order, opacity and the
+layer operations. It edits nothing itself: it emits what the user asked for, and the window
+turns that into undoable document operations, then calls `set_layers` with the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from editor.doc import Layer
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+# A slider drag sends many values; the document recomposites per change, so changes are
+# gathered for this long and sent as one (and merged into one undo step anyway).
+OPACITY_DELAY_MS = 40
+
+
+def _moved_layer(old: Sequence[int], new: Sequence[int]) -> int | None:
+    """The one id whose move turns order `old` into `new` (None if it is not one move)."""
+    for layer_id in old:
+        if [i for i in old if i != layer_id] == [i for i in new if i != layer_id]:
+            return layer_id
+    return None
+
+
+class LayersPanel(QWidget):
+    visibilityChanged = Signal(int, bool)
+    renamed = Signal(int, str)
+    moved = Signal(int, int)  # layer id, its new index in the document (0 = bottom)
+    opacityChanged = Signal(int, float)
+    duplicateRequested = Signal(int)
+    deleteRequested = Signal(int)
+    mergeDownRequested = Signal(int)
+    flattenRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layers: tuple[Layer, ...] = ()
+        self._rebuilding = False
+        self._opacity_target: int | None = None
+        self.list = QListWidget()
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.list.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.list.setToolTip("Double-click a name to rename it; drag a layer to reorder.")
+        self.list.itemChanged.connect(self._item_changed)
+        self.list.currentRowChanged.connect(self._selection_changed)
+        model = self.list.model()
+        # Depending on the Qt version an internal move arrives as rowsMoved or as an insert
+        # plus a remove: either way the new order is read once the drop is over.
+        for signal in (model.rowsMoved, model.rowsInserted, model.rowsRemoved):
+            signal.connect(self._rows_changed)
+
+        self.opacity_label = QLabel("Opacity")
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.valueChanged.connect(self._opacity_moved)
+        self._opacity_timer = QTimer(self)
+        self._opacity_timer.setSingleShot(True)
+        self._opacity_timer.setInterval(OPACITY_DELAY_MS)
+        self._opacity_timer.timeout.connect(self._send_opacity)
+
+        self.duplicate_button = self._button("Duplicate", "Copy the selected layer")
+        self.delete_button = self._button("Delete", "Delete the selected layer")
+        self.merge_button = self._button("Merge Down", "Merge the layer into the one below")
+        self.flatten_button = self._button("Flatten", "Merge every visible layer into one")
+        self.duplicate_button.clicked.connect(lambda: self._request(self.duplicateRequested))
+        self.delete_button.clicked.connect(lambda: self._request(self.deleteRequested))
+        self.merge_button.clicked.connect(lambda: self._request(self.mergeDownRequested))
+        self.flatten_button.clicked.connect(self.flattenRequested)
+
+        opacity_row = QHBoxLayout()
+        opacity_row.addWidget(self.opacity_label)
+        opacity_row.addWidget(self.opacity, 1)
+        buttons = QHBoxLayout()
+        for button in (
+            self.duplicate_button, self.delete_button, self.merge_button, self.flatten_button,
+        ):  # fmt: skip
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(opacity_row)
+        layout.addLayout(buttons)
+        self._selection_changed()
+
+    def _button(self, text: str, tip: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setToolTip(tip)
+        return button
+
+    # --- showing the stack ---------------------------------------------------------------
+
+    def set_layers(self, layers: Sequence[Layer], current_id: int | None = None) -> None:
+        """Show `layers` (bottom first, as the document has them); keeps the selection."""
+        if current_id is None:
+            current_id = self.current_id()
+        self._layers = tuple(layers)
+        ids = [layer.id for layer in self._layers]
+        listed = [self.list.item(r).data(ID_ROLE) for r in range(self.list.count())]
+        self._rebuilding = True
+        try:
+            with QSignalBlocker(self.list):
+                if listed == ids[::-1]:
+                    # Same layers in the same order: update the items in place. This runs
+                    # inside the list's own itemChanged (a checkbox, a rename), when deleting
+                    # the item being changed would pull it from under Qt.
+                    for row in range(self.list.count()):
+                        index = len(ids) - 1 - row
+                        self._fill(self.list.item(row), self._layers[index], index == 0)
+                else:
+                    self.list.clear()
+                    for index in reversed(range(len(self._layers))):
+                        item = QListWidgetItem()
+                        self._fill(item, self._layers[index], index == 0)
+                        self.list.addItem(item)
+                index = ids.index(current_id) if current_id in ids else len(ids) - 1
+                self.list.setCurrentRow(len(ids) - 1 - index if ids else -1)
+        finally:
+            self._rebuilding = False
+        self._selection_changed()
+
+    @staticmethod
+    def _fill(item: QListWidgetItem, layer: Layer, original: bool) -> None:
+        item.setText(layer.name)
+        item.setData(ID_ROLE, layer.id)
+        flags = (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsUserCheckable
+        )
+        if not original:  # the original is locked: it stays at the bottom, named as it is
+            flags |= Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled
+        item.setFlags(flags)  # no ItemIsDropEnabled: drops go between layers, not onto them
+        item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
+        tips = ["The original photo (locked)"] if original else []
+        if layer.coverage is not None:
+            tips.append("Applies only inside the mask it was made with")
+        if layer.opacity < 1.0:
+            tips.append(f"Opacity {round(layer.opacity * 100)} %")
+        item.setToolTip("\n".join(tips))
+
+    def current_id(self) -> int | None:
+        item = self.list.currentItem()
+        return None if item is None else int(item.data(ID_ROLE))
+
+    def select(self, layer_id: int) -> None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(ID_ROLE) == layer_id:
+                self.list.setCurrentRow(row)
+
+    def _current_layer(self) -> tuple[int, Layer] | None:
+        layer_id = self.current_id()
+        for index, layer in enumerate(self._layers):
+            if layer.id == layer_id:
+                return index, layer
+        return None
+
+    def _selection_changed(self, *_: object) -> None:
+        found = self._current_layer()
+        index = -1 if found is None else found[0]
+        self.duplicate_button.setEnabled(found is not None)
+        self.delete_button.setEnabled(index >= 1)
+        self.merge_button.setEnabled(index >= 2)
+        self.flatten_button.setEnabled(len(self._layers) >= 2)
+        self.opacity.setEnabled(found is not None)
+        with QSignalBlocker(self.opacity):
+            self.opacity.setValue(100 if found is None else round(found[1].opacity * 100))
+        self.opacity_label.setText(f"Opacity {self.opacity.value()} %")
+
+    # --- user edits ----------------------------------------------------------------------
+
+    def _request(self, signal: Signal) -> None:
+        layer_id = self.current_id()
+        if layer_id is not None:
+            signal.emit(layer_id)
+
+    def _item_changed(self, item: QListWidgetItem) -> None:
+        if self._rebuilding:
+            return
+        layer_id = int(item.data(ID_ROLE))
+        layer = next((x for x in self._layers if x.id == layer_id), None)
+        if layer is None:
+            return
+        visible = item.checkState() == Qt.CheckState.Checked
+        if visible != layer.visible:
+            self.visibilityChanged.emit(layer_id, visible)
+        name = item.text().strip()
+        if item.text() != layer.name:
+            if name and name != layer.name:
+                self.renamed.emit(layer_id, name)
+            else:  # emptied or only spaces added: show the name the layer has
+                with QSignalBlocker(self.list):
+                    item.setText(layer.name)
+
+    def _opacity_moved(self, value: int) -> None:
+        self.opacity_label.setText(f"Opacity {value} %")
+        # The layer is the one selected now, even if the selection changes before it is sent.
+        self._opacity_target = self.current_id()
+        self._opacity_timer.start()
+
+    def _send_opacity(self) -> None:
+        if self._opacity_target is not None:
+            self.opacityChanged.emit(self._opacity_target, self.opacity.value() / 100.0)
+
+    def _rows_changed(self, *_: QModelIndex | int) -> None:
+        if not self._rebuilding:
+            QTimer.singleShot(0, self, self._check_order)
+
+    def _check_order(self) -> None:
+        """After a drag: which layer moved where (a drop below the original is undone)."""
+        listed = [self.list.item(r).data(ID_ROLE) for r in range(self.list.count())]
+        new = [int(i) for i in reversed(listed) if i is not None]
+        old = [layer.id for layer in self._layers]
+        if new == old:
+            return
+        layer_id = _moved_layer(old, new) if sorted(new) == sorted(old) else None
+        if layer_id is None or new[0] != old[0]:
+            self.set_layers(self._layers)  # not a move the document allows: show it as it is
+            return
+        self.moved.emit(layer_id, new.index(layer_id))

@@ -1,0 +1,147 @@
+"""The Restore panel: the settings of each restoration and its Run button.
+
+The Run buttons show the window's actions (Restore menu); the window reads the settings
+from here when one is triggered.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import api
+
+# (menu label, engine value, the short word used in a result layer's name)
+NOISE_KINDS = (
+    ("Auto", api.NoiseKind.AUTO, "auto"),
+    ("Gaussian (grain)", api.NoiseKind.GAUSSIAN, "Gaussian"),
+    ("Salt and pepper (specks)", api.NoiseKind.SALT_AND_PEPPER, "salt & pepper"),
+    ("Speckle", api.NoiseKind.SPECKLE, "speckle"),
+)
+INPAINT_EMPTY = "Paint over the damage with the mask brush (Tools), or auto-detect scratches."
+INPAINT_READY = "Fills the areas painted in the mask."
+
+
+def _strength_slider() -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(0, 100)
+    slider.setValue(100)
+    return slider
+
+
+def _run_button(action: QAction) -> QToolButton:
+    button = QToolButton()
+    button.setDefaultAction(action)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    return button
+
+
+def _note() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    font = label.font()
+    font.setItalic(True)  # a hint, told apart by its style, not by a faint colour
+    label.setFont(font)
+    return label
+
+
+class RestorePanel(QWidget):
+    def __init__(
+        self,
+        *,
+        denoise: QAction,
+        inpaint: QAction,
+        colorize: QAction,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.noise = QComboBox()
+        for label, kind, _ in NOISE_KINDS:
+            self.noise.addItem(label, kind)
+        self.denoise_strength = _strength_slider()
+        self.colorize_strength = _strength_slider()
+        self.denoise_label, self.colorize_label = QLabel(), QLabel()
+        self.denoise_strength.valueChanged.connect(self._update_labels)
+        self.colorize_strength.valueChanged.connect(self._update_labels)
+        self.inpaint_note = _note()
+        self.colour_note = _note()
+        self.inside_mask = QCheckBox("Apply only inside the mask")
+        self.inside_mask.setToolTip(
+            "The result layer shows only where the mask is painted (Denoise and Colorize)."
+        )
+
+        denoise_box = QGroupBox("Denoise")
+        form = QFormLayout(denoise_box)
+        form.addRow("Noise", self.noise)
+        form.addRow(self.denoise_label, self.denoise_strength)
+        form.addRow(_run_button(denoise))
+        inpaint_box = QGroupBox("Inpaint")
+        inpaint_layout = QVBoxLayout(inpaint_box)
+        inpaint_layout.addWidget(self.inpaint_note)
+        inpaint_layout.addWidget(_run_button(inpaint))
+        colorize_box = QGroupBox("Colorize")
+        colorize_form = QFormLayout(colorize_box)
+        colorize_form.addRow(self.colorize_label, self.colorize_strength)
+        colorize_form.addRow(self.colour_note)
+        colorize_form.addRow(_run_button(colorize))
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.inside_mask)
+        for box in (denoise_box, inpaint_box, colorize_box):
+            layout.addWidget(box)
+        layout.addStretch(1)
+        self._update_labels()
+        self.set_mask_empty(True)
+        self.set_has_colour(False)
+
+    # --- what the window reads ------------------------------------------------------------
+
+    @property
+    def noise_kind(self) -> api.NoiseKind:
+        return api.NoiseKind(self.noise.currentData())
+
+    @property
+    def noise_word(self) -> str:
+        return NOISE_KINDS[max(0, self.noise.currentIndex())][2]
+
+    @property
+    def denoise_fraction(self) -> float:
+        return self.denoise_strength.value() / 100.0
+
+    @property
+    def colorize_fraction(self) -> float:
+        return self.colorize_strength.value() / 100.0
+
+    @property
+    def only_inside_mask(self) -> bool:
+        return self.inside_mask.isChecked()
+
+    # --- what the window tells ------------------------------------------------------------
+
+    def set_mask_empty(self, empty: bool) -> None:
+        self.inpaint_note.setText(INPAINT_EMPTY if empty else INPAINT_READY)
+
+    def set_has_colour(self, has_colour: bool) -> None:
+        self.colour_note.setText(
+            "This photo already has colour: colorizing replaces it."
+            if has_colour
+            else "Adds colour to a black-and-white or faded photo."
+        )
+
+    def _update_labels(self) -> None:
+        self.denoise_label.setText(f"Strength {self.denoise_strength.value()} %")
+        self.colorize_label.setText(f"Strength {self.colorize_strength.value()} %")
