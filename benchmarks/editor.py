@@ -53,11 +53,19 @@ def child_start(t0: float, tmp: Path) -> dict:
     app = _app()
     from editor.app import create_window
 
-    window = create_window()
-    window.show()
+    window = create_window()  # shows the window; the engine loads once events run
+    torch_before = "torch" in sys.modules
     app.processEvents()
     shown = time.time() - t0
-    return {"window_shown_s": shown, "torch_loaded_before_show": "torch" in sys.modules}
+    started = time.time()
+    _wait(app, lambda: window.devices is not None or window.engine_error is not None)
+    window.mark_clean()
+    window.close()
+    return {
+        "window_shown_s": shown,
+        "torch_loaded_before_show": torch_before,
+        "engine_ready_s": time.time() - started,
+    }
 
 
 def _wait(app, condition, timeout: float = 60.0) -> None:
@@ -96,6 +104,8 @@ def child_open_and_stroke(photo: Path, tmp: Path) -> dict:
         app.processEvents()
         result[f"stroke_ms_mean_{label}"] = statistics.fmean(times)
         result[f"stroke_ms_p95_{label}"] = sorted(times)[int(0.95 * len(times))]
+    window.mark_clean()
+    window.close()
     return result
 
 
@@ -137,6 +147,10 @@ def main() -> None:
     print(
         f"| start → window shown (torch loaded first: {start['torch_loaded_before_show']}) "
         f"| {start['window_shown_s']:.2f} s | ≤ 2 s |"
+    )
+    print(
+        "| engine (torch) ready in the background after the window shows | "
+        f"{start['engine_ready_s']:.2f} s | – |"
     )
     print(f"| open a {width * height / 1e6:.0f} MP photo | {edit['open_s']:.2f} s | ≤ 1.5 s |")
     for label in ("fit", "100%"):

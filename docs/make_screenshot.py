@@ -1,4 +1,8 @@
-"""Screenshot of the editor: a sample photo, a mask (detected scratches + a stroke), split."""
+"""Screenshot of the editor: a sample photo, a mask (detected scratches + a stroke), split.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshot.py docs/editor.png
+"""
+
 import sys
 import tempfile
 from pathlib import Path
@@ -6,9 +10,6 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from editor.none_guard import protect_none
-
-protect_none()
 app = QApplication(sys.argv)
 from editor.main_window import MainWindow  # noqa: E402
 from engine import api  # noqa: E402
