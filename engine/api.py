@@ -264,9 +264,13 @@ def colorize(
     return _drive("colorize", model.run(image, strength=strength, cancel=cancel), progress)
 
 
-def detect_scratches(image: np.ndarray, *, sensitivity: float = 0.5) -> np.ndarray:
-    """Propose a mask (bool H×W, True = hole) of thin scratches and dust to inpaint."""
+def detect_scratches(
+    image: np.ndarray, *, sensitivity: float = 0.5, cancel: CancelToken | None = None
+) -> np.ndarray:
+    """Propose a mask (bool H×W, True = hole) of thin scratches and dust to inpaint.
+
+    Raises Cancelled when `cancel` is set (checked every few hundred milliseconds)."""
     from engine.tasks.scratches import detect_scratches as _detect
 
     image = _check_image(image)
-    return _detect(image, _check_strength(sensitivity))
+    return _detect(image, _check_strength(sensitivity), cancel)

@@ -15,26 +15,46 @@ import numpy as np
 
 from engine.color import luminance
 from engine.tasks.base import to_unit
+from engine.tiling import CancelToken
+
+_STRIPE = 512
 
 
 def _odd(value: float) -> int:
     return int(value) // 2 * 2 + 1
 
 
-def detect_scratches(image: np.ndarray, sensitivity: float = 0.5) -> np.ndarray:
+def _grey(image: np.ndarray, cancel: CancelToken | None) -> np.ndarray:
+    """8-bit luminance, computed in stripes (bounded memory, cancellable between stripes)."""
+    grey = np.empty(image.shape[:2], np.uint8)
+    for y in range(0, image.shape[0], _STRIPE):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        rows = luminance(to_unit(image[y : y + _STRIPE]))
+        grey[y : y + _STRIPE] = np.clip(rows * 2.55, 0, 255).astype(np.uint8)
+    return grey
+
+
+def detect_scratches(
+    image: np.ndarray, sensitivity: float = 0.5, cancel: CancelToken | None = None
+) -> np.ndarray:
     """Bool H×W mask (True = scratch/dust) for an H×W×3 uint8/uint16 image.
 
-    `sensitivity` 0..1: higher finds fainter defects (and more false alarms).
+    `sensitivity` 0..1: higher finds fainter defects (and more false alarms). `cancel` is
+    checked between stripes of the luminance pass and between the morphology steps.
     """
     height, width = image.shape[:2]
-    grey = np.clip(luminance(to_unit(image)) * 2.55, 0, 255).astype(np.uint8)
+    grey = _grey(image, cancel)
     # Features up to ~1/250 of the short side wide count as thin; wider ones are content.
     size = _odd(max(5, min(height, width) / 250))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    response = np.maximum(
-        cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel),
-        cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel),
-    ).astype(np.float32)
+    bright = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    response = np.maximum(bright, cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel))
+    response = response.astype(np.float32)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
     # Robust noise level of the response: the median absolute deviation.
     median = float(np.median(response))
     spread = float(np.median(np.abs(response - median))) * 1.4826 + 1.0

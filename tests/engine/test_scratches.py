@@ -56,3 +56,11 @@ def test_a_clean_photo_gives_an_almost_empty_mask():
     image, _, _ = _scan()
     clean = cv2.GaussianBlur(image, (0, 0), 3)
     assert api.detect_scratches(clean).mean() < 0.001
+
+
+def test_detection_can_be_cancelled():
+    image, _, _ = _scan()
+    token = api.CancelToken()
+    token.cancel()
+    with pytest.raises(api.Cancelled):
+        api.detect_scratches(image, cancel=token)
