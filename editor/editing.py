@@ -122,19 +122,32 @@ class EditController(QObject):
     # --- layers --------------------------------------------------------------------------
 
     def add_result(
-        self, result: np.ndarray, name: str, coverage: np.ndarray | None, clear_mask: bool
+        self,
+        result: np.ndarray,
+        name: str,
+        coverage: np.ndarray | None,
+        clear_mask: bool | np.ndarray,
     ) -> Document:
-        """Add a restoration's result as a new top layer, as one step; with `clear_mask`
-        (after inpainting) the mask is emptied in the same step. Raises DocumentError or
-        ValueError, with the document unchanged, for a result that does not fit it."""
+        """Add a restoration's result as a new top layer, as one step. `clear_mask` (after
+        inpainting): the holes that were filled (bool H×W), cleared from the mask in the
+        same step; strokes painted while the task ran stay. True clears the whole mask.
+        Raises DocumentError or ValueError, with the document unchanged, for a result that
+        does not fit it."""
         document = self.document
         if document is None:
             raise DocumentError("no document is open")
+        filled = clear_mask if isinstance(clear_mask, np.ndarray) else None
+        if filled is not None and filled.shape != document.shape[:2]:
+            raise ValueError(f"the filled holes are {filled.shape}, the image {document.shape}")
         layer = document.add_layer(result, name, coverage=coverage)
         history = self.window.history
         history.beginMacro(name)
         history.push(commands.AddLayer(document, name, layer, owns_pixels=True))
-        if clear_mask and not document.mask_is_empty():
+        if filled is not None:
+            if (document.mask[filled] > 0).any():
+                kept = np.where(filled, np.uint8(0), document.mask)
+                history.push(commands.MaskChange(document, "Clear mask", document.set_mask(kept)))
+        elif clear_mask and not document.mask_is_empty():
             history.push(commands.MaskChange(document, "Clear mask", document.clear_mask()))
         history.endMacro()
         self.window.layers_panel.select(layer.id)

@@ -183,7 +183,11 @@ class MainWindow(QMainWindow):
         self._refresh_title()
 
     def _changed(self, change: Change) -> None:
-        self.canvas.update_region(CANVAS_KIND[change.kind], change.region)
+        if change.kind is ChangeKind.LAYERS and change.region is None:
+            if change.visual:  # the visible part now, the rest band by band
+                self.canvas.refresh_composite()
+        else:
+            self.canvas.update_region(CANVAS_KIND[change.kind], change.region)
         if change.kind is ChangeKind.LAYERS:
             self.refresh_layers()
         elif change.kind is ChangeKind.MASK:
@@ -227,8 +231,9 @@ class MainWindow(QMainWindow):
         has_document = self.document is not None
         for action in self.act.needing_document():
             action.setEnabled(has_document)
+        idle = not self.tasks.busy and not self.files.busy
         for action in self.act.needing_idle_document():
-            action.setEnabled(has_document and not self.tasks.busy)
+            action.setEnabled(has_document and idle)
         self.act.cancel.setEnabled(self.tasks.busy)
 
     def set_history_enabled(self, enabled: bool) -> None:
@@ -243,7 +248,11 @@ class MainWindow(QMainWindow):
     # --- the engine ----------------------------------------------------------------------
 
     def run_options(self) -> api.RunOptions:
+        """The preferences' options; a preferred device this machine does not offer (once
+        the devices are known) becomes "auto", so runs still work (the status bar says so)."""
         options = self.preferences.run_options()
+        if self.devices and options.device != "auto" and options.device not in self.devices:
+            options = replace(options, device="auto")
         if self.engine_resources is not None:
             options = replace(options, resources=self.engine_resources)
         return options
@@ -284,7 +293,7 @@ class MainWindow(QMainWindow):
             text = DEVICE_NAMES.get(device, device.upper())
             wanted = self.preferences.device
             if wanted not in ("auto", device):
-                text += f" ({DEVICE_NAMES.get(wanted, wanted)} is not available)"
+                text += f" ({DEVICE_NAMES.get(wanted, wanted)} is not available; using Auto)"
             self.device_label.setText(text)
             self.device_label.setToolTip("The device restorations run on (Edit ▸ Preferences)")
 
@@ -355,6 +364,7 @@ class MainWindow(QMainWindow):
             return
         # No thread may outlive the window: a QThread destroyed while running aborts.
         self.tasks.shutdown()
+        self.files.wait_for_job()
         self.files.autosave_timer.stop()
         self.files.discard_recovery()  # closed on purpose: nothing to recover
         if self._loader is not None:

@@ -20,6 +20,8 @@ from engine import api
 ORGANIZATION = "RebuildingImage"
 APPLICATION = "Restoration Editor"
 RECENT_LIMIT = 10
+MIN_TILE = 64  # the engine refuses tiles under 32 px; smaller than 64 is never useful
+MAX_TILE = 4096
 _DEVICE_LABELS = {
     "auto": "Auto (best available)",
     "cuda": "CUDA GPU",
@@ -44,7 +46,7 @@ class Preferences:
         device = str(store.value("engine/device", "auto"))
         return cls(
             device=device if device in _DEVICE_LABELS else "auto",
-            tile=_int(store.value("engine/tile", 0)),
+            tile=valid_tile(_int(store.value("engine/tile", 0))),
             threads=_int(store.value("engine/threads", 0)),
         )
 
@@ -56,8 +58,13 @@ class Preferences:
 
     def run_options(self) -> api.RunOptions:
         return api.RunOptions(
-            device=self.device, tile=self.tile or None, threads=self.threads or None
+            device=self.device, tile=valid_tile(self.tile) or None, threads=self.threads or None
         )
+
+
+def valid_tile(tile: int) -> int:
+    """0 (automatic) or a size the engine accepts: under `MIN_TILE` is automatic."""
+    return 0 if tile < MIN_TILE else min(tile, MAX_TILE)
 
 
 def _int(value: object) -> int:
@@ -83,6 +90,25 @@ def remember_file(path: Path, store: QSettings | None = None) -> list[Path]:
     return items
 
 
+class TileSpinBox(QSpinBox):
+    """Automatic (shown for MIN_TILE - 1), then sizes from MIN_TILE; the arrows step
+    through multiples of MIN_TILE (Automatic → 64 → 128 ...)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setRange(MIN_TILE - 1, MAX_TILE)
+        self.setSpecialValueText("Automatic")
+        self.setSuffix(" px")
+
+    def stepBy(self, steps: int) -> None:
+        value = valid_tile(self.value())
+        if steps > 0:
+            target = (value // MIN_TILE + steps) * MIN_TILE
+        else:
+            target = ((value - 1) // MIN_TILE + steps + 1) * MIN_TILE
+        self.setValue(max(target, MIN_TILE - 1))
+
+
 class PreferencesDialog(QDialog):
     """Device (only available ones enabled), tile size, CPU threads."""
 
@@ -97,12 +123,9 @@ class PreferencesDialog(QDialog):
             enabled = key == "auto" or available is None or key in available
             self.device.model().item(self.device.count() - 1).setEnabled(enabled)
         self.device.setCurrentIndex(max(0, self.device.findData(prefs.device)))
-        self.tile = QSpinBox()
-        self.tile.setRange(0, 4096)
-        self.tile.setSingleStep(128)
-        self.tile.setSpecialValueText("Automatic")
-        self.tile.setSuffix(" px")
-        self.tile.setValue(prefs.tile)
+        # MIN_TILE - 1 stands for Automatic: no value the engine would refuse can be chosen.
+        self.tile = TileSpinBox()
+        self.tile.setValue(valid_tile(prefs.tile) or MIN_TILE - 1)
         self.threads = QSpinBox()
         self.threads.setRange(0, 256)
         self.threads.setSpecialValueText("Default")
@@ -120,5 +143,7 @@ class PreferencesDialog(QDialog):
 
     def preferences(self) -> Preferences:
         return Preferences(
-            device=self.device.currentData(), tile=self.tile.value(), threads=self.threads.value()
+            device=self.device.currentData(),
+            tile=valid_tile(self.tile.value()),
+            threads=self.threads.value(),
         )

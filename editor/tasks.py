@@ -6,8 +6,9 @@ bar; the window stays usable meanwhile (painting, layers, zoom). A second run wh
 running is refused with a status message. The document changes only when a run's result is
 whole: the result layer is added (one undo step) in the GUI thread, or nothing happens.
 
-Inpainting uses the mask's holes and, once its result layer is added, clears the mask in
-the same undo step: the painted areas are done, and one Undo brings back both.
+Inpainting uses the mask's holes and, once its result layer is added, clears those holes
+from the mask in the same undo step (strokes painted while it ran stay): the painted areas
+are done, and one Undo brings back both.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ class TaskController(QObject):
         def job(progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
             return api.inpaint(image, holes, options=options, progress=progress, cancel=cancel)
 
-        return self._start("Inpaint", job, self._adder("Inpaint", None, clear_mask=True))
+        # Only the holes sent are cleared afterwards: strokes painted meanwhile stay.
+        return self._start("Inpaint", job, self._adder("Inpaint", None, clear_mask=holes))
 
     def run_colorize(self) -> bool:
         document, panel = self.window.document, self.window.restore_panel
@@ -149,8 +151,8 @@ class TaskController(QObject):
         image = document.composite()
         sensitivity = self.window.tools_panel.sensitivity_fraction
 
-        def job(_progress: ProgressCallback, _cancel: api.CancelToken) -> np.ndarray:
-            return api.detect_scratches(image, sensitivity=sensitivity)
+        def job(_progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
+            return api.detect_scratches(image, sensitivity=sensitivity, cancel=cancel)
 
         def apply(found: np.ndarray) -> None:
             if found.shape != (document.height, document.width) or not found.any():
@@ -175,7 +177,7 @@ class TaskController(QObject):
         return document.mask.copy()
 
     def _adder(
-        self, name: str, coverage: np.ndarray | None, clear_mask: bool
+        self, name: str, coverage: np.ndarray | None, clear_mask: bool | np.ndarray
     ) -> Callable[[np.ndarray], None]:
         def apply(result: np.ndarray) -> None:
             self.window.edits.add_result(result, name, coverage, clear_mask)
@@ -185,6 +187,12 @@ class TaskController(QObject):
     # --- running -------------------------------------------------------------------------
 
     def _can_start(self) -> bool:
+        files = self.window.files
+        if files.busy:
+            self.window.statusBar().showMessage(
+                f"Wait for {files.running_title.lower()} to finish.", STATUS_MS
+            )
+            return False
         if self._task is None:
             return True
         self.window.statusBar().showMessage(

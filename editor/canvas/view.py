@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import QPointF, QRect, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QPainter,
@@ -27,6 +27,9 @@ from editor.canvas.geometry import SMOOTH_BELOW, WHEEL_STEP, ViewTransform, next
 from editor.canvas.interaction import InteractionMixin
 from editor.canvas.source import CanvasSource, Region
 from editor.canvas.tools import Tool
+
+BAND_ROWS = 512  # a whole-image recomposite is done this many rows per timer tick
+PROGRESSIVE_PIXELS = 2_000_000  # images up to this size are recomposited at once
 
 
 class CanvasView(InteractionMixin, DropMixin, QWidget):
@@ -59,6 +62,10 @@ class CanvasView(InteractionMixin, DropMixin, QWidget):
         self._mask_visible = True
         self._split, self._split_fraction = False, 0.5
         self._comparing = self._space_held = self._drop_hover = False
+        self._pending_bands: set[int] = set()  # row bands of the composite still to redo
+        self._band_timer = QTimer(self)
+        self._band_timer.setInterval(0)
+        self._band_timer.timeout.connect(self._next_band)
         self._init_interaction()
 
     # --- the document -------------------------------------------------------------------
@@ -69,6 +76,8 @@ class CanvasView(InteractionMixin, DropMixin, QWidget):
 
     def set_source(self, source: CanvasSource | None) -> None:
         """Show `source` fitted to the canvas (None: the empty state)."""
+        self._pending_bands.clear()
+        self._band_timer.stop()
         self._end_drag()
         self.cache.set_source(source)
         self.fit()
@@ -92,6 +101,51 @@ class CanvasView(InteractionMixin, DropMixin, QWidget):
             return
         x, y, w, h = self._view.image_rect(changed, margin=2 + math.ceil(self._view.zoom))
         self.update(QRect(x, y, w, h))
+
+    def refresh_composite(self) -> None:
+        """The whole composite changed (a layer's visibility, opacity, order...). Small
+        images are redone at once; large ones in bands of `BAND_ROWS` rows, one per event
+        loop pass, those on screen first, so the window never waits for all of it."""
+        cache = self.cache
+        if cache.source is None:
+            return
+        if cache.width * cache.height <= PROGRESSIVE_PIXELS:
+            self._pending_bands.clear()
+            self._band_timer.stop()
+            self.update_region("pixels", None)
+            return
+        self._pending_bands = set(range((cache.height + BAND_ROWS - 1) // BAND_ROWS))
+        self._band_timer.start()
+
+    @property
+    def composite_pending(self) -> bool:
+        return bool(self._pending_bands)
+
+    def finish_composite(self) -> None:
+        """Redo every band still pending now (tests; before reading the cache)."""
+        while self._pending_bands:
+            self._next_band()
+
+    def _next_band(self) -> None:
+        if not self._pending_bands or self.cache.source is None:
+            self._pending_bands.clear()
+            self._band_timer.stop()
+            return
+        seen = self._view.visible_region(
+            0, 0, self.width(), self.height(), 1, (self.cache.width, self.cache.height), 0
+        )
+        first = last = -1
+        if seen is not None:
+            first, last = seen[0] // BAND_ROWS, (seen[1] - 1) // BAND_ROWS
+        on_screen = [b for b in self._pending_bands if first <= b <= last]
+        band = min(on_screen or self._pending_bands)
+        self._pending_bands.discard(band)
+        y0 = band * BAND_ROWS
+        self.update_region(
+            "pixels", (y0, min(self.cache.height, y0 + BAND_ROWS), 0, self.cache.width)
+        )
+        if not self._pending_bands:
+            self._band_timer.stop()
 
     def set_overlay_style(self, color: QColor, opacity: float = 0.5) -> None:
         """The mask overlay's colour and its opacity where the mask is 255."""

@@ -164,11 +164,11 @@ class Document(LayerOperations, MaskOperations):
 
         return unsubscribe
 
-    def _changed(self, kind: ChangeKind, region: Region | None) -> None:
+    def _changed(self, kind: ChangeKind, region: Region | None, visual: bool = True) -> None:
         self._revision += 1
         # A copy: an observer may unsubscribe itself while being called.
         for observer in list(self._observers):
-            observer(Change(kind, region))
+            observer(Change(kind, region, visual))
 
     def snapshot(self) -> DocumentSnapshot:
         """A frozen view to save from another thread (copies only the mask)."""

@@ -36,7 +36,7 @@ class LayerOperations:
     shape: tuple[int, int, int]
     dtype: np.dtype
 
-    def _changed(self, kind: ChangeKind, region: Region | None) -> None:
+    def _changed(self, kind: ChangeKind, region: Region | None, visual: bool = True) -> None:
         raise NotImplementedError
 
     def composite(self, region: Region | None = None) -> np.ndarray:
@@ -202,9 +202,9 @@ class LayerOperations:
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _set_stack(self, layers: tuple[Layer, ...]) -> None:
+    def _set_stack(self, layers: tuple[Layer, ...], visual: bool = True) -> None:
         self._layers = layers
-        self._changed(ChangeKind.LAYERS, None)
+        self._changed(ChangeKind.LAYERS, None, visual)
 
     def _update(self, layer_id: int, field: str, value: Any) -> Any:
         index = self.index_of(layer_id)
@@ -212,7 +212,7 @@ class LayerOperations:
         old = getattr(layer, field)
         stack = list(self._layers)
         stack[index] = replace(layer, **{field: value})
-        self._set_stack(tuple(stack))
+        self._set_stack(tuple(stack), visual=field != "name")  # a name is not drawn
         return old
 
     def _unlocked(self, layer_id: int, action: str) -> int:

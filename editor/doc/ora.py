@@ -278,3 +278,6 @@ def load_ora(
         raise DocumentError(f"cannot open “{path.name}”: damaged file ({exc})") from exc
     except (NotImplementedError, cv2.error) as exc:
         raise DocumentError(f"cannot open “{path.name}”: unsupported content ({exc})") from exc
+    except Exception as exc:  # anything else a crafted file provokes (TypeError, ...)
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise DocumentError(f"cannot open “{path.name}”: damaged file ({reason})") from exc

@@ -34,10 +34,12 @@ class ChangeKind(Enum):
 
 @dataclass(frozen=True)
 class Change:
-    """One notice sent to observers. ``region`` None means the whole image."""
+    """One notice sent to observers. ``region`` None means the whole image. ``visual`` False:
+    nothing shown changed (a layer renamed), so the composite need not be redrawn."""
 
     kind: ChangeKind
     region: Region | None = None
+    visual: bool = True
 
 
 Observer = Callable[[Change], None]

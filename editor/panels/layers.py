@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 from editor.doc import Layer
 
 ID_ROLE = Qt.ItemDataRole.UserRole
-# A slider drag sends many values; the document recomposites per change, so changes are
-# gathered for this long and sent as one (and merged into one undo step anyway).
-OPACITY_DELAY_MS = 40
+# A slider drag sends many values; the document recomposites per change, so they are
+# throttled: the value at most this long after a move is sent, however long the drag lasts
+# (the timer is not restarted by later moves), and the last value always arrives.
+OPACITY_DELAY_MS = 80
 
 
 def _moved_layer(old: Sequence[int], new: Sequence[int]) -> int | None:
@@ -50,6 +51,7 @@ class LayersPanel(QWidget):
         self._layers: tuple[Layer, ...] = ()
         self._rebuilding = False
         self._opacity_target: int | None = None
+        self._opacity_value = 1.0
         self.list = QListWidget()
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
@@ -171,7 +173,14 @@ class LayersPanel(QWidget):
                 return index, layer
         return None
 
+    def flush_opacity(self) -> None:
+        """Send a pending opacity change now, to the layer it was made for."""
+        if self._opacity_timer.isActive():
+            self._opacity_timer.stop()
+            self._send_opacity()
+
     def _selection_changed(self, *_: object) -> None:
+        self.flush_opacity()  # before the slider shows another layer's opacity
         found = self._current_layer()
         index = -1 if found is None else found[0]
         self.duplicate_button.setEnabled(found is not None)
@@ -211,12 +220,17 @@ class LayersPanel(QWidget):
     def _opacity_moved(self, value: int) -> None:
         self.opacity_label.setText(f"Opacity {value} %")
         # The layer is the one selected now, even if the selection changes before it is sent.
-        self._opacity_target = self.current_id()
-        self._opacity_timer.start()
+        target = self.current_id()
+        if target != self._opacity_target:
+            self.flush_opacity()
+        self._opacity_target, self._opacity_value = target, value / 100.0
+        if not self._opacity_timer.isActive():  # a throttle: a drag must not postpone it
+            self._opacity_timer.start()
 
     def _send_opacity(self) -> None:
-        if self._opacity_target is not None:
-            self.opacityChanged.emit(self._opacity_target, self.opacity.value() / 100.0)
+        target, self._opacity_target = self._opacity_target, None
+        if target is not None:
+            self.opacityChanged.emit(target, self._opacity_value)
 
     def _rows_changed(self, *_: QModelIndex | int) -> None:
         if not self._rebuilding:

@@ -126,6 +126,15 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     return record
 
 
+@pytest.fixture(autouse=True)
+def files_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Open/save/export run at once (the same code, no thread) unless a test turns
+    `FileController.background` back on to test the threaded path."""
+    from editor.files import FileController
+
+    monkeypatch.setattr(FileController, "background", False)
+
+
 @pytest.fixture
 def png(tmp_path: Path) -> tuple[Path, np.ndarray]:
     path = tmp_path / "photo.png"

@@ -559,4 +559,6 @@ def test_stamp_speed_on_a_24_mp_mask() -> None:
     print("\nstamp_segment, radius 50 on 6000×4000 (best of 5, ms):")
     for label, ms in timings.items():
         print(f"  {label:22s} {ms:6.2f}")
-    assert mask.any()
+    # What was stamped: the dab's centre, the middle of each move, nothing far from them.
+    assert mask[2000, 3000] == 255 and mask[2070, 3070] == 255 and mask[1353, 1353] == 255
+    assert mask[3500, 500] == 0 and mask[2000, 3200] == 0

@@ -318,3 +318,23 @@ def test_recovery_files(tmp_path: Path) -> None:
     discard(path)
     discard(path)  # already gone: fine
     assert find_recoveries(base) == []
+
+
+@pytest.mark.parametrize(
+    "meta_json",
+    [
+        '{"name": "x", "meta": {"class": null, "fields": {"icc": {"$bytes": 5}}}}',
+        "[1, 2]",
+        "{not json",
+    ],
+)
+def test_any_failure_decoding_a_crafted_file_is_a_document_error(
+    tmp_path: Path, meta_json: str
+) -> None:
+    from editor_support import craft_ora
+
+    path = tmp_path / "crafted.ora"
+    save_ora(Document(np.zeros((8, 8, 3), np.uint8)), path)
+    craft_ora(path, meta_json)
+    with pytest.raises(DocumentError, match="crafted.ora"):
+        load_ora(path, meta_factory=engine_meta_factory, restore_identity=True)

@@ -171,7 +171,31 @@ def test_preferences_offer_the_known_devices_and_change_the_device(
     assert dialogs.preferences_asked == [["cpu"]]
     assert Preferences.load(settings_file) == Preferences(device="cuda", tile=512, threads=2)
     assert window.run_options().tile == 512 and window.run_options().threads == 2
-    assert window.device_label.text() == "CPU (CUDA GPU is not available)"
+    assert window.device_label.text() == "CPU (CUDA GPU is not available; using Auto)"
+    assert window.run_options().device == "auto"  # not "cuda": every run would fail
+    window.devices = ["cpu", "cuda"]
+    assert window.run_options().device == "cuda"
+
+
+def test_the_tile_size_is_automatic_or_at_least_64(qtbot, settings_file) -> None:
+    from editor.settings import PreferencesDialog
+
+    dialog = PreferencesDialog(Preferences(tile=0), None)
+    qtbot.addWidget(dialog)
+    assert dialog.tile.text() == "Automatic" and dialog.preferences().tile == 0
+    for typed, kept in ((1, 0), (31, 0), (63, 0), (64, 64), (512, 512), (9999, 4096)):
+        dialog.tile.setValue(typed)
+        assert dialog.preferences().tile == kept
+    dialog.tile.setValue(63)
+    dialog.tile.stepBy(1)
+    assert dialog.preferences().tile == 64
+    dialog.tile.stepBy(1)
+    assert dialog.preferences().tile == 128
+    dialog.tile.stepBy(-2)
+    assert dialog.tile.text() == "Automatic" and dialog.preferences().tile == 0
+    settings_file.setValue("engine/tile", 16)  # written by an older version
+    assert Preferences.load(settings_file).tile == 0
+    assert Preferences(tile=16).run_options().tile is None
 
 
 def test_the_preferences_dialog_enables_only_available_devices(qtbot) -> None:
@@ -212,6 +236,8 @@ def test_the_window_is_created_without_importing_torch(tmp_path: Path) -> None:
         )
         window.show()
         window.files.open_path(Path({str(ROOT / "resources/samples/old_photo_a.png")!r}))
+        assert window.files.busy  # read on a thread
+        window.files.wait_for_job()
         assert window.document is not None
         assert "torch" not in sys.modules, "torch was imported before the engine loads"
         print("ok")

@@ -235,3 +235,64 @@ def test_dragging_the_before_after_divider(opened: MainWindow, qtbot) -> None:
     assert canvas.split_fraction == pytest.approx((x + 60) / canvas.width(), abs=0.01)
     assert not opened.document.mask.any()  # dragging the divider paints nothing
     assert opened.history.count() == 0
+
+
+def _shown_rgb(window: MainWindow) -> np.ndarray:
+    """The canvas's full-size composite as H×W×3 uint8 RGB (RGB32 is 0xFFRRGGBB)."""
+    base = window.canvas.cache.composite.base
+    return np.dstack([(base >> s) & 0xFF for s in (16, 8, 0)]).astype(np.uint8)
+
+
+def test_a_large_layer_change_is_redrawn_band_by_band(
+    opened: MainWindow, qtbot, monkeypatch
+) -> None:
+    from editor.canvas import view as view_module
+
+    monkeypatch.setattr(view_module, "PROGRESSIVE_PIXELS", 0)  # as if the photo were large
+    monkeypatch.setattr(view_module, "BAND_ROWS", 16)
+    document, canvas = opened.document, opened.canvas
+    pixels = np.zeros(document.shape, document.dtype)
+    opened.edits.add_result(pixels, "Dark", None, clear_mask=False)
+    canvas.finish_composite()
+    assert np.array_equal(_shown_rgb(opened), document.composite())
+    layer_id = document.layers[1].id
+    opened.edits.rename(layer_id, "Renamed")  # nothing to redraw
+    assert not canvas.composite_pending
+    opened.edits.set_opacity(layer_id, 0.5)
+    assert canvas.composite_pending  # nothing done yet: the event loop does it band by band
+    qtbot.waitUntil(lambda: not canvas.composite_pending)
+    assert np.array_equal(_shown_rgb(opened), document.composite())
+    opened.history.undo()  # undo: the same path, the same final display
+    canvas.finish_composite()
+    assert np.array_equal(_shown_rgb(opened), document.composite())
+
+
+def test_an_opacity_change_is_not_lost_when_another_layer_is_selected(
+    opened: MainWindow,
+) -> None:
+    first, second = _add_layers(opened, 2)
+    panel, document = opened.layers_panel, opened.document
+    panel.select(second)
+    panel.opacity.setValue(30)  # within the delay...
+    panel.select(first)  # ...another layer: the change goes to the one it was made for
+    assert document.layer(second).opacity == pytest.approx(0.3)
+    assert document.layer(first).opacity == 1.0
+    assert panel.opacity.value() == 100  # the slider shows the newly selected layer
+
+
+def test_a_long_opacity_drag_is_applied_while_dragging(opened: MainWindow, qtbot) -> None:
+    from editor.panels import layers as layers_module
+
+    (layer_id,) = _add_layers(opened, 1)
+    panel, document = opened.layers_panel, opened.document
+    panel.select(layer_id)
+    sent: list[float] = []
+    panel.opacityChanged.connect(lambda _id, value: sent.append(value))
+    value = 100
+    # Moves every 20 ms for well over the delay: a restarting debounce would send nothing.
+    for _ in range(3 * layers_module.OPACITY_DELAY_MS // 20 + 3):
+        value -= 1
+        panel.opacity.setValue(value)
+        qtbot.wait(20)
+    assert sent, "nothing was applied during the drag"
+    qtbot.waitUntil(lambda: document.layer(layer_id).opacity == pytest.approx(value / 100))

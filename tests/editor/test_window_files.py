@@ -171,12 +171,22 @@ def test_saving_discards_the_recovery_copy(
     assert find_recoveries(recovery_dir) == []
 
 
-def _crash_leftover(recovery_dir: Path, png: Path) -> Path:
-    """What a crash leaves: a recovery copy of a modified document."""
+def _dead_pid() -> int:
+    """The id of a process that has ended."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _crash_leftover(recovery_dir: Path, png: Path, pid: int | None = None) -> Path:
+    """What a crash leaves: a recovery copy of a modified document (of process `pid`)."""
     loaded = api.read_image(png)
     document = Document(loaded.pixels, meta=loaded.meta, path=png)
     document.add_layer(255 - loaded.pixels, "Colorize (100%)")
-    path = recovery_path(recovery_dir, "photo-999-1")
+    path = recovery_path(recovery_dir, f"photo-{_dead_pid() if pid is None else pid}-1")
     write_recovery(document, path)
     return path
 
@@ -222,3 +232,85 @@ def test_an_unreadable_recovery_copy_is_reported_and_deleted(
 def test_the_default_recovery_folder_is_under_app_data() -> None:
     folder = files.default_recovery_dir()
     assert folder.name == "recovery" and folder.is_absolute()
+
+
+def test_save_export_and_open_run_on_a_thread(
+    opened: MainWindow, tmp_path: Path, dialogs, qtbot, monkeypatch, thread_tracker
+) -> None:
+    monkeypatch.setattr(files.FileController, "background", True)
+    _modify(opened)
+    dialogs.save_path = tmp_path / "saved.ora"
+    assert opened.files.save_as()
+    assert opened.files.busy and opened.files.job_bar.isVisibleTo(opened)
+    assert [t.objectName() for t in thread_tracker.started] == ["Saving"]
+    # Meanwhile: no second file job, no restoration, the Restore actions are off.
+    assert not opened.files.export() and not opened.tasks.run_denoise()
+    assert not opened.act.denoise.isEnabled()
+    qtbot.waitUntil(lambda: not opened.files.busy)
+    assert (tmp_path / "saved.ora").is_file() and not opened.is_modified
+    assert opened.act.denoise.isEnabled() and not opened.files.job_bar.isVisibleTo(opened)
+
+    dialogs.save_path, dialogs.save_filter = tmp_path / "flat.png", "PNG (*.png)"
+    expected = opened.document.composite()
+    assert opened.files.export()
+    opened.document.set_opacity(opened.document.layers[1].id, 0.1)  # after: not exported
+    qtbot.waitUntil(lambda: not opened.files.busy)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "flat.png")), expected)
+
+    before = opened.document
+    assert opened.files.open_path(tmp_path / "saved.ora")
+    assert opened.document is before  # untouched until the new one is whole
+    qtbot.waitUntil(lambda: not opened.files.busy)
+    assert opened.document is not before and opened.document.path == tmp_path / "saved.ora"
+
+
+def test_an_edit_during_a_background_save_keeps_the_document_modified(
+    opened: MainWindow, tmp_path: Path, dialogs, qtbot, monkeypatch
+) -> None:
+    monkeypatch.setattr(files.FileController, "background", True)
+    _modify(opened)
+    dialogs.save_path = tmp_path / "saved.ora"
+    assert opened.files.save_as()
+    opened.edits.clear_mask()  # while the snapshot is being written
+    qtbot.waitUntil(lambda: not opened.files.busy)
+    assert (tmp_path / "saved.ora").is_file()
+    assert opened.is_modified and opened.document.path == tmp_path / "saved.ora"
+
+
+def test_a_failed_background_save_says_why(
+    opened: MainWindow, tmp_path: Path, dialogs, qtbot, monkeypatch
+) -> None:
+    monkeypatch.setattr(files.FileController, "background", True)
+    _modify(opened)
+    dialogs.save_path = tmp_path / "missing-folder" / "x.ora"
+    assert opened.files.save_as()
+    qtbot.waitUntil(lambda: not opened.files.busy)
+    assert dialogs.last_error[0] == "Cannot save" and opened.is_modified
+
+
+def test_a_crafted_recovery_copy_never_stops_start_up(
+    make_window, recovery_dir: Path, png, dialogs
+) -> None:
+    from editor_support import craft_ora
+
+    leftover = _crash_leftover(recovery_dir, png[0])
+    craft_ora(leftover, '{"meta": {"class": null, "fields": {"icc": {"$bytes": 5}}}}')
+    window = make_window()
+    assert not window.files.offer_recovery()
+    title, _text, detail = dialogs.last_error
+    assert title == "Cannot restore" and leftover.name in detail
+    assert not leftover.exists() and window.document is None
+
+
+def test_copies_of_another_running_editor_are_not_offered(
+    make_window, recovery_dir: Path, png, dialogs
+) -> None:
+    import os
+
+    live = _crash_leftover(recovery_dir, png[0], pid=os.getppid())  # a process that runs
+    assert files.process_alive(os.getppid()) and not files.process_alive(_dead_pid())
+    window = make_window()
+    assert window.files.leftover_recoveries() == []
+    assert not window.files.offer_recovery() and dialogs.confirms == [] and live.exists()
+    dead = _crash_leftover(recovery_dir, png[0], pid=_dead_pid())
+    assert window.files.leftover_recoveries() == [dead]

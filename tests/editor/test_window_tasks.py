@@ -45,7 +45,8 @@ def test_denoise_runs_in_the_background_and_adds_a_result_layer(photo: MainWindo
         photo.act.denoise.trigger()
         assert photo.tasks.busy and not photo.act.denoise.isEnabled()
         assert photo.tasks.progress_bar.isVisible() and photo.tasks.cancel_button.isVisible()
-        assert photo.act.undo.isEnabled() is False or photo.history.count() == 0
+        # Nothing is recorded until the result is whole: no step, nothing to undo.
+        assert photo.history.count() == 0 and not photo.act.undo.isEnabled()
     assert ended.args == ["finished"]
     layers = photo.document.layers
     assert [x.name for x in layers] == ["Original", "Denoise (Gaussian, 60%)"]
@@ -217,9 +218,14 @@ def test_a_result_arriving_during_a_stroke_waits_for_its_end(
     with qtbot.waitSignal(photo.tasks.ended, timeout=TIMEOUT_MS):
         qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=start)
     assert len(photo.document.layers) == 2
-    assert photo.document.mask[30, 40] == 0  # the inpainted mask was cleared after it
+    mask = photo.document.mask
+    assert not mask[0:10, 0:10].any()  # the holes that were inpainted are cleared...
+    assert mask[30, 40] == 255  # ...the stroke painted while it ran is kept
     names = [photo.history.text(i) for i in range(photo.history.count())]
-    assert names[-2:] == ["Paint mask", "Inpaint"]
+    assert names[-3:] == ["Paint mask", "Paint mask", "Inpaint"]  # the stroke is a step
+    photo.act.undo.trigger()  # one step: the layer and the cleared holes come back together
+    assert len(photo.document.layers) == 1 and photo.document.mask[0:10, 0:10].all()
+    assert photo.document.mask[30, 40] == 255
 
 
 def test_closing_the_window_cancels_and_joins_a_run(
@@ -249,3 +255,31 @@ def test_auto_detect_scratches_adds_to_the_mask_as_one_step(
     assert engine_window.history.text(engine_window.history.count() - 1) == "Auto-detect scratches"
     engine_window.act.undo.trigger()
     assert engine_window.document.mask[41, 60] == 0 and engine_window.document.mask[1, 1] == 255
+
+
+def test_cancel_stops_auto_detect_in_the_engine(photo: MainWindow, qtbot, monkeypatch) -> None:
+    import threading
+
+    real = api.detect_scratches
+    started, go = threading.Event(), threading.Event()
+    raised: list[BaseException] = []
+
+    def detect(image: np.ndarray, **kwargs: object) -> np.ndarray:
+        started.set()
+        go.wait(10)  # until the user has pressed Cancel
+        try:
+            return real(image, **kwargs)
+        except BaseException as error:
+            raised.append(error)
+            raise
+
+    monkeypatch.setattr(api, "detect_scratches", detect)
+    mask = photo.document.mask.copy()
+    with qtbot.waitSignal(photo.tasks.ended, timeout=TIMEOUT_MS) as ended:
+        photo.act.detect.trigger()
+        assert started.wait(10)
+        photo.tasks.cancel_button.click()
+        go.set()
+    assert ended.args == ["cancelled"]
+    assert len(raised) == 1 and isinstance(raised[0], api.Cancelled)  # the engine stopped
+    assert np.array_equal(photo.document.mask, mask) and photo.history.count() == 0
