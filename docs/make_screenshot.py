@@ -23,6 +23,8 @@ window.resize(1400, 900)
 window.show()
 window.start_engine_loading()
 window.files.open_path(Path("resources/samples/old_photo_g.png"))
+while window.document is None:  # the file is read on a worker thread
+    app.processEvents()
 document = window.document
 found = api.detect_scratches(document.composite(), sensitivity=0.5)
 window.edits.add_to_mask(found, "Auto-detect scratches")
