@@ -252,7 +252,8 @@ class Trainer:
         self.epoch += 1
         self.batch_in_epoch = 0
         self.sched_g.step()
-        self.sched_d.step()
+        if self.cfg.losses.adversarial > 0:  # a critic that never steps has no schedule to keep
+            self.sched_d.step()
 
     def _check_finite(self, name: str, value: torch.Tensor) -> None:
         if not torch.isfinite(value).all():
