@@ -108,6 +108,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise TrainingError(f"unknown task '{self.task}'; choose one of {', '.join(TASKS)}")
+        self._check_positive()
         if self.losses is None:
             self.losses = LossWeights.for_task(self.task)
         generator, g_kwargs, critic, d_kwargs = DEFAULT_MODELS[self.task]
@@ -117,6 +118,26 @@ class TrainConfig:
         if not self.model.discriminator:
             self.model.discriminator = critic
             self.model.discriminator_kwargs = {**d_kwargs, **self.model.discriminator_kwargs}
+
+    def _check_positive(self) -> None:
+        """Refuse at start what would otherwise crash hours into a run."""
+        counts = {
+            "steps": self.steps,
+            "batch_size": self.batch_size,
+            "val_every": self.val_every,
+            "checkpoint_every": self.checkpoint_every,
+            "log_every": self.log_every,
+            "samples": self.samples,
+            "val_max_images": self.val_max_images,
+            "optim.lr_step_epochs": self.optim.lr_step_epochs,
+            "stability.d_every": self.stability.d_every,
+            "augment.crop_size": self.augment.crop_size,
+        }
+        for name, value in counts.items():
+            if value < 1:
+                raise TrainingError(f"setting {name} must be at least 1, got {value}")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise TrainingError(f"setting val_fraction must be in (0, 1), got {self.val_fraction}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

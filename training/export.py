@@ -121,8 +121,15 @@ def export_run(
         "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     output.parent.mkdir(parents=True, exist_ok=True)
-    digest = save_weights(output, net, task=cfg.task, meta=meta, half=half)
-    _verify(output, digest, half_net if half else net, probe)
+    # Written and verified beside the target first: a failed export never touches the
+    # model that is shipped now, nor its manifest entry.
+    staged = output.with_name(f".{output.name}.staged")
+    try:
+        digest = save_weights(staged, net, task=cfg.task, meta=meta, half=half)
+        _verify(staged, digest, half_net if half else net, probe)
+        staged.replace(output)
+    finally:
+        staged.unlink(missing_ok=True)
     entry = ModelEntry(
         name=output.stem,
         task=cfg.task,
@@ -150,10 +157,9 @@ def _verify(path: Path, digest: str, expected_net: nn.Module, probe: torch.Tenso
     rebuilt = load_weights(path, expected_sha256=digest).build()
     difference = float((_outputs(rebuilt, probe) - _outputs(expected_net, probe)).abs().max())
     if difference > VERIFY_TOLERANCE:
-        path.unlink(missing_ok=True)
         raise TrainingError(
-            f"export check failed: {path.name} reloaded through the engine differs by "
-            f"{difference:.3g}; the file was removed"
+            f"export check failed: the weights reloaded through the engine differ by "
+            f"{difference:.3g}; nothing was written"
         )
 
 

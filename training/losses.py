@@ -60,8 +60,9 @@ def instance_noise(x: Tensor, sigma: float, generator: torch.Generator | None = 
     """``x`` plus Gaussian noise of std ``sigma``: blurs real/fake supports early in training."""
     if sigma <= 0.0:
         return x
-    noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-    return x + sigma * noise
+    device = generator.device if generator is not None else x.device
+    noise = torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype)
+    return x + sigma * noise.to(x.device)
 
 
 def decayed_sigma(initial: float, step: int, decay_steps: int) -> float:
@@ -103,8 +104,10 @@ def total_variation(x: Tensor, mask: Tensor | None = None) -> Tensor:
 def gram_matrix(features: Tensor) -> Tensor:
     """B×C×C Gram matrix of B×C×H×W features, normalised by C·H·W (Johnson et al. 2016)."""
     b, c, h, w = features.shape
-    flat = features.reshape(b, c, h * w)
-    return flat @ flat.transpose(1, 2) / (c * h * w)
+    # In float32 even under autocast: a float16 sum over H·W positions overflows past 65504.
+    with torch.autocast(features.device.type, enabled=False):
+        flat = features.float().reshape(b, c, h * w)
+        return flat @ flat.transpose(1, 2) / (c * h * w)
 
 
 def style_loss(feats_a: Mapping[str, Tensor], feats_b: Mapping[str, Tensor]) -> Tensor:

@@ -82,12 +82,24 @@ class Trainer:
             else base_device
         )
         self.amp = config.stability.amp and self.device.type == "cuda"
-        self.data_dirs = [str(Path(d).resolve()) for d in data_dirs]
+        # Resolved, so the train/validation split cannot depend on how --data was spelled.
+        data_dirs = [Path(d).resolve() for d in data_dirs]
+        self.data_dirs = [str(d) for d in data_dirs]
+        if state is not None and sorted(state.get("data_dirs", self.data_dirs)) != sorted(
+            self.data_dirs
+        ):
+            raise TrainingError(
+                f"this run was trained on {state['data_dirs']}; resume it with the same --data "
+                "(other folders would mix validation images into training)"
+            )
         self._build_data(data_dirs)
         self._build_models(
             vgg_weights or (Path(config.vgg_weights) if config.vgg_weights else None),
             allow_random_vgg,
         )
+        # Instance noise has its own generator, saved in the checkpoint: the global RNG is also
+        # drawn by every DataLoader iterator, which would make a resumed run diverge.
+        self.noise_rng = torch.Generator().manual_seed(config.seed + 17)
         self.step = self.epoch = self.batch_in_epoch = 0
         self.last_d_loss = math.inf
         self.last_metrics: dict[str, float] = {}
@@ -181,6 +193,7 @@ class Trainer:
             "last_d_loss": self.last_d_loss,
             "last_metrics": self.last_metrics,
             "rng_cpu": torch.get_rng_state(),
+            "rng_noise": self.noise_rng.get_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         }
 
@@ -188,14 +201,20 @@ class Trainer:
         _unwrap(self.generator).load_state_dict(state["generator"])
         _unwrap(self.critic).load_state_dict(state["critic"])
         self.ema.load_state_dict(state["ema"])
-        for name in ("opt_g", "opt_d", "sched_g", "sched_d", "scaler"):
+        for name in ("opt_g", "opt_d", "sched_g", "sched_d"):
             getattr(self, name).load_state_dict(state[name])
+        if state["scaler"] and self.amp:  # empty when the run started without AMP (CPU)
+            self.scaler.load_state_dict(state["scaler"])
+        if "rng_noise" in state:  # absent in checkpoints written before it existed
+            self.noise_rng.set_state(state["rng_noise"])
         self.step, self.epoch = state["step"], state["epoch"]
         self.batch_in_epoch = state["batch_in_epoch"]
         self.last_d_loss, self.last_metrics = state["last_d_loss"], state["last_metrics"]
         torch.set_rng_state(state["rng_cpu"])
-        if state["rng_cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        cuda_states = state["rng_cuda"]
+        if cuda_states and torch.cuda.is_available():
+            for index, rng in enumerate(cuda_states[: torch.cuda.device_count()]):
+                torch.cuda.set_rng_state(rng, index)  # resuming on fewer GPUs keeps what fits
 
     def save(self) -> Path:
         path = checkpoint_path(self.run_dir)
@@ -256,7 +275,9 @@ class Trainer:
             self.sched_d.step()
 
     def _check_finite(self, name: str, value: torch.Tensor) -> None:
-        if not torch.isfinite(value).all():
+        # Every rank must agree, or the healthy ones would wait forever in the next all-reduce.
+        finite = torch.isfinite(value.detach()).all().float()
+        if float(dist_utils.mean_across(self.dist, finite)) < 1.0:
             raise DivergedError(
                 f"training diverged at step {self.step + 1}: the {name} loss is "
                 f"{float(value.detach())}; the last good checkpoint is kept at "
@@ -295,8 +316,12 @@ class Trainer:
         st = self.cfg.stability
         sigma = decayed_sigma(st.d_noise_sigma, self.step, st.d_noise_decay_steps)
         with torch.autocast(self.device.type, enabled=self.amp):
-            real_in = add_instance_noise(self.hooks.critic_input(batch, None), sigma)
-            fake_in = add_instance_noise(self.hooks.critic_input(batch, fake), sigma)
+            real_in = add_instance_noise(
+                self.hooks.critic_input(batch, None), sigma, self.noise_rng
+            )
+            fake_in = add_instance_noise(
+                self.hooks.critic_input(batch, fake), sigma, self.noise_rng
+            )
             loss_d = self.adversarial.discriminator(self.critic(real_in), self.critic(fake_in))
         self._check_finite("discriminator", loss_d)
         self.opt_d.zero_grad(set_to_none=True)
@@ -323,7 +348,9 @@ class Trainer:
             dist_utils.barrier(self.dist)
             return {}
         rows, grid = [], []
-        loader = DataLoader(self.val_set, batch_size=self.cfg.batch_size)
+        loader = DataLoader(
+            self.val_set, batch_size=self.cfg.batch_size, generator=torch.Generator()
+        )
         for batch in loader:
             batch = {k: v.to(self.device) for k, v in batch.items()}
             out = self.hooks.generate(self.ema, batch)

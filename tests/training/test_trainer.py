@@ -120,10 +120,12 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(photos, tmp_path):
     assert resumed.step == 3
     resumed.cfg.steps = 6
     resumed.fit()
-    a = [r["g_total"] for r in read_log(tmp_path / "a", "train")]
-    b = [r["g_total"] for r in read_log(tmp_path / "b", "train")]
+    a = [(r["g_total"], r["d"]) for r in read_log(tmp_path / "a", "train")]
+    b = [(r["g_total"], r["d"]) for r in read_log(tmp_path / "b", "train")]
     assert len(a) == len(b) == 6
-    np.testing.assert_allclose(b, a, rtol=1e-5)
+    np.testing.assert_allclose(b, a, rtol=1e-6)  # the critic's noise too: exact continuation
+    for p, q in zip(straight.generator.parameters(), resumed.generator.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
 
 
 def test_a_finished_run_is_not_overwritten_without_resume(photos, tmp_path):
@@ -302,3 +304,51 @@ def test_two_process_gloo_run_under_torchrun(photos, tmp_path):
     steps = [r["step"] for r in read_log(tmp_path / "run", "train")]
     assert steps == [1, 2, 3]  # rank 0 alone writes the log
     assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
+
+
+def test_settings_that_would_crash_later_are_refused_at_start():
+    with pytest.raises(TrainingError, match="val_every must be at least 1"):
+        TrainConfig(task="denoise", val_every=0)
+    with pytest.raises(TrainingError, match="val_fraction"):
+        TrainConfig(task="denoise", val_fraction=0.0)
+
+
+def test_resuming_with_other_data_folders_is_refused(photos, tmp_path):
+    _trainer(tiny_config("inpaint", steps=2), photos, tmp_path / "run").fit()
+    other = tmp_path / "other"
+    other.mkdir()
+    for path in sorted(photos.iterdir())[:4]:
+        (other / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(TrainingError, match="same --data"):
+        Trainer(
+            tiny_config("inpaint"),
+            [other],
+            tmp_path / "run",
+            device="cpu",
+            resume=True,
+            allow_random_vgg=True,
+            show_progress=False,
+        )
+
+
+def test_a_failed_export_keeps_the_shipped_model(photos, tmp_path, monkeypatch):
+    from training import export as export_module
+
+    _trainer(tiny_config("denoise", steps=2), photos, tmp_path / "run").fit()
+    target = tmp_path / "weights" / "denoise.pt"
+    first = export_run(tmp_path / "run", target)
+    before = target.read_bytes()
+
+    def broken(*_args, **_kwargs):
+        raise TrainingError("export check failed: simulated")
+
+    monkeypatch.setattr(export_module, "_verify", broken)
+    with pytest.raises(TrainingError, match="simulated"):
+        export_run(tmp_path / "run", target)
+    assert target.read_bytes() == before
+    assert Manifest.read(target.parent).find("denoise").sha256 == first.sha256
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        "denoise.md",
+        "denoise.pt",
+        "manifest.json",
+    ]
