@@ -4,11 +4,13 @@
         [--sigmas 15 25 50] [--weights FILE] [--limit N] [--peers nlm bm3d] [--out FILE.json]
 
 Denoising protocol: additive white Gaussian noise on the clean image in [0, 255] with a
-fixed seed per image; reported twice — the noisy input not clipped (the papers' protocol,
-comparable with published tables) and clipped to 8 bits (what a real file holds; for the
-engine and OpenCV, which take 8-bit files, this is the only input they can get, so the
-"unclipped" column feeds them the float input rounded into 16 bits). PSNR and SSIM on RGB
-in [0, 255]. Benchmark images are read from ../shared/data/bench and never trained on.
+fixed seed per image; reported twice — the noisy input not clipped (the papers' protocol)
+and clipped to 8 bits (what a real file holds). CAVEAT: the engine's public API and OpenCV
+take integer images, so their "unclipped" rows still see the input clipped to [0, 255]
+(rounded into 16 bits for the engine): only BM3D really gets the unclipped input. Running
+the network on float input for the papers' protocol is left to the denoising-model issue.
+PSNR and SSIM on RGB in [0, 255]. Benchmark images are read from ../shared/data/bench and
+are never trained on.
 """
 
 from __future__ import annotations

@@ -231,7 +231,8 @@ class Trainer:
         try:
             while self.step < cfg.steps:
                 self._run_epoch(bar)
-            self.validate()
+            if self.step % cfg.val_every != 0:  # else the last step has just validated
+                self.validate()
             checkpoint = self.save()
         finally:
             bar.close()
