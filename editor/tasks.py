@@ -87,12 +87,10 @@ class TaskController(QObject):
 
     def run_denoise(self) -> bool:
         document, panel = self.window.document, self.window.restore_panel
-        if document is None or not self._can_start():
+        prepared = self._prepare(document, panel.only_inside_mask)
+        if prepared is None:
             return False
-        inside = panel.only_inside_mask
-        coverage = self._coverage(document, inside)
-        if inside and coverage is None:
-            return False
+        inside, coverage = prepared
         noise, strength = panel.noise_kind, panel.denoise_fraction
         options = self.window.run_options()
         # Layers are immutable: the snapshot is cheap, and compositing a 24 MP stack (up to
@@ -127,12 +125,10 @@ class TaskController(QObject):
 
     def run_colorize(self) -> bool:
         document, panel = self.window.document, self.window.restore_panel
-        if document is None or not self._can_start():
+        prepared = self._prepare(document, panel.only_inside_mask)
+        if prepared is None:
             return False
-        inside = panel.only_inside_mask
-        coverage = self._coverage(document, inside)
-        if inside and coverage is None:
-            return False
+        inside, coverage = prepared
         image = document.composite()
         if has_colour(image) and not dialogs.confirm(self.window, "Colorize", ALREADY_COLOUR):
             return False
@@ -169,6 +165,18 @@ class TaskController(QObject):
         if started:
             self.progress_bar.setRange(0, 0)  # no progress reports: a busy indicator
         return started
+
+    def _prepare(
+        self, document: Document | None, inside: bool
+    ) -> tuple[bool, np.ndarray | None] | None:
+        """(inside, coverage) for a restoration that may start now; None when it may not
+        (no document, a task running, or "only inside the mask" with an empty mask)."""
+        if document is None or not self._can_start():
+            return None
+        coverage = self._coverage(document, inside)
+        if inside and coverage is None:
+            return None
+        return inside, coverage
 
     def _coverage(self, document: Document, inside: bool) -> np.ndarray | None:
         """A copy of the mask for a result layer shown only inside it (None: everywhere)."""

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import torch
 from torch import nn
+
+from engine.archs.layers import conv_output_size, conv_receptive_field
 
 __all__ = ["Discriminator", "Generator", "check_width"]
 
@@ -50,16 +53,24 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Base of the PatchGAN critics: they map an image to a map of per-patch logits."""
+    """Base of the PatchGAN critics: they map an image to a map of per-patch logits.
+
+    A subclass builds its convolutions as ``self.layers`` (an ``nn.Sequential``); the
+    forward pass and the patch geometry follow from that stack.
+    """
 
     role: ClassVar[str] = "discriminator"
     task: ClassVar[str]
     in_channels: int
+    layers: nn.Sequential
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
 
     def receptive_field(self) -> int:
         """Side in input pixels of the square patch that one output logit sees."""
-        raise NotImplementedError
+        return conv_receptive_field(self)
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """Spatial size of the logit map for an ``height`` x ``width`` input."""
-        raise NotImplementedError
+        return conv_output_size(self, height), conv_output_size(self, width)

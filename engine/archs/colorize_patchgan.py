@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import torch
 from torch import nn
 
 from engine.archs.base import Discriminator, check_width
-from engine.archs.layers import conv_output_size, conv_receptive_field, patchgan_layers
+from engine.archs.layers import patchgan_layers
 from engine.archs.registry import register_arch
 
 __all__ = ["ColorizePatchGAN"]
@@ -43,12 +42,3 @@ class ColorizePatchGAN(Discriminator):
         self.layers = nn.Sequential(
             *patchgan_layers(in_channels, base_channels, n_layers=3, max_channels=max_channels)
         )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
-
-    def receptive_field(self) -> int:
-        return conv_receptive_field(self)
-
-    def output_size(self, height: int, width: int) -> tuple[int, int]:
-        return conv_output_size(self, height), conv_output_size(self, width)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import torch
 from torch import nn
 
 from engine.archs.base import Discriminator, check_width
-from engine.archs.layers import SpectralConv2d, conv_output_size, conv_receptive_field
+from engine.archs.layers import SpectralConv2d
 from engine.archs.registry import register_arch
 
 __all__ = ["InpaintPatchGAN"]
@@ -45,12 +44,3 @@ class InpaintPatchGAN(Discriminator):
             previous = width
         layers.append(SpectralConv2d(previous, 1, 3, 1, 1))
         self.layers = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
-
-    def receptive_field(self) -> int:
-        return conv_receptive_field(self)
-
-    def output_size(self, height: int, width: int) -> tuple[int, int]:
-        return conv_output_size(self, height), conv_output_size(self, width)
