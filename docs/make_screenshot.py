@@ -1,6 +1,6 @@
 """Screenshot of the editor: a sample photo, a mask (detected scratches + a stroke), split.
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshot.py docs/editor.png
+xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshot.py docs/editor.png
 """
 
 import sys

@@ -106,13 +106,17 @@ ProgressCallback = Callable[[Progress], None]
 _MIN_TILE = 32
 
 
-def _check_image(image: object) -> np.ndarray:
+def _check_image(image: object, *, allow_float: bool = False) -> np.ndarray:
     if not isinstance(image, np.ndarray):
         raise UnsupportedImage(f"expected a numpy image, got {type(image).__name__}")
     if image.ndim != 3 or image.shape[2] != 3:
         raise UnsupportedImage(f"expected an H×W×3 RGB image, got shape {image.shape}")
-    if image.dtype not in (np.uint8, np.uint16):
-        raise UnsupportedImage(f"expected uint8 or uint16 pixels, got {image.dtype}")
+    if allow_float and image.dtype == np.float32:
+        if not np.isfinite(image).all():
+            raise UnsupportedImage("the float image contains NaN or infinite values")
+    elif image.dtype not in (np.uint8, np.uint16):
+        allowed = "uint8, uint16 or float32" if allow_float else "uint8 or uint16"
+        raise UnsupportedImage(f"expected {allowed} pixels, got {image.dtype}")
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise UnsupportedImage(f"the image is empty ({image.shape[1]}×{image.shape[0]})")
     return image
@@ -214,8 +218,13 @@ def denoise(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> np.ndarray:
-    """Remove noise at full resolution; strength 0 returns the input, 1 the model's result."""
-    image = _check_image(image)
+    """Remove noise at full resolution; strength 0 returns the input, 1 the model's result.
+
+    `image` is uint8, uint16 or float32 RGB; float32 is on the [0, 1] scale and may lie
+    outside it (noisy data before any file clipped it); the result has the input's type,
+    and a float32 result is not clipped.
+    """
+    image = _check_image(image, allow_float=True)
     strength = _check_strength(strength)
     noise = _check_noise(noise)
     model = _load("denoise", options, variant=noise.value)

@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, logs)")
     parser.add_argument("--config", type=Path, help="TOML file overriding the defaults")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        help="start the generator from a run folder or an exported weight file (fine-tuning)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     parser.add_argument("--steps", type=int, help="override the config's total steps")
     parser.add_argument(
@@ -59,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             resume=args.resume,
             vgg_weights=args.vgg_weights,
             show_progress=not args.quiet,
+            init_from=args.init_from,
         )
         if args.steps is not None:
             trainer.cfg.steps = args.steps  # a resumed run may be extended

@@ -51,6 +51,42 @@ def update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
         e.copy_(b)
 
 
+def _scheduler(
+    optimizer: torch.optim.Optimizer, cfg: TrainConfig
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """The run's learning-rate schedule (see OptimConfig); "cosine" is stepped per update."""
+    o = cfg.optim
+    if o.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, o.lr_step_epochs, o.lr_gamma)
+    warmup, floor = o.lr_warmup_steps, o.lr_min_factor
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        # cfg.steps is read at each step: a run resumed with other --steps re-spreads its
+        # remaining decay over the new total instead of stopping half-way down the curve.
+        progress = min(1.0, (step - warmup) / max(1, cfg.steps - warmup))
+        return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _generator_weights(source: Path) -> tuple[str, dict, dict[str, torch.Tensor]]:
+    """(arch, kwargs, float32 state dict) of a run folder's EMA generator or a weight file."""
+    from engine.errors import ModelUnavailable
+    from engine.weights import load_weights
+
+    if source.is_dir():
+        state = load_checkpoint(source)
+        model = state["config"]["model"]
+        return model["generator"], model["generator_kwargs"], state["ema"]
+    try:
+        weights = load_weights(source)
+    except ModelUnavailable as exc:
+        raise TrainingError(f"cannot start from {source}: {exc}") from exc
+    return weights.arch, weights.arch_kwargs, {k: v.float() for k, v in weights.state_dict.items()}
+
+
 def _unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, DistributedDataParallel) else model
 
@@ -67,8 +103,11 @@ class Trainer:
         vgg_weights: Path | None = None,
         allow_random_vgg: bool = False,
         show_progress: bool = True,
+        init_from: Path | None = None,
     ) -> None:
         self.run_dir = Path(run_dir)
+        if resume and init_from is not None:
+            raise TrainingError("--init-from starts a new run; it cannot be combined with --resume")
         state = self._prepare_run_dir(resume)
         if state is not None:
             config = config_from_dict(config.task, state["config"])  # the run's own settings
@@ -100,6 +139,8 @@ class Trainer:
         # Instance noise has its own generator, saved in the checkpoint: the global RNG is also
         # drawn by every DataLoader iterator, which would make a resumed run diverge.
         self.noise_rng = torch.Generator().manual_seed(config.seed + 17)
+        if init_from is not None:
+            self._init_generator(Path(init_from))
         self.step = self.epoch = self.batch_in_epoch = 0
         self.last_d_loss = math.inf
         self.last_metrics: dict[str, float] = {}
@@ -161,8 +202,8 @@ class Trainer:
         o = cfg.optim
         self.opt_g = torch.optim.Adam(generator.parameters(), o.lr_generator, (o.beta1, o.beta2))
         self.opt_d = torch.optim.Adam(critic.parameters(), o.lr_discriminator, (o.beta1, o.beta2))
-        self.sched_g = torch.optim.lr_scheduler.StepLR(self.opt_g, o.lr_step_epochs, o.lr_gamma)
-        self.sched_d = torch.optim.lr_scheduler.StepLR(self.opt_d, o.lr_step_epochs, o.lr_gamma)
+        self.sched_g = _scheduler(self.opt_g, cfg)
+        self.sched_d = _scheduler(self.opt_d, cfg)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         perceptual = None
         if cfg.losses.needs_vgg:
@@ -172,6 +213,20 @@ class Trainer:
         self.hooks: TaskHooks = HOOKS[cfg.task](
             GeneratorLoss(cfg.losses, self.adversarial, perceptual)
         )
+
+    def _init_generator(self, source: Path) -> None:
+        """Start the generator (and its EMA) from another run's EMA weights or from an
+        exported weight file: fine-tuning, e.g. adding the adversarial loss to an L1 model.
+        The critic and the optimisers start fresh."""
+        arch, kwargs, weights = _generator_weights(source)
+        model = self.cfg.model
+        if arch != model.generator or kwargs != model.generator_kwargs:
+            raise TrainingError(
+                f"{source} holds {arch} {kwargs}, but this run trains "
+                f"{model.generator} {model.generator_kwargs}; set [model] to match"
+            )
+        _unwrap(self.generator).load_state_dict(weights)
+        self.ema.load_state_dict(_unwrap(self.generator).state_dict())
 
     # --- checkpoints ------------------------------------------------------------------
 
@@ -255,6 +310,8 @@ class Trainer:
         for batch in loader:
             values = self.train_step({k: v.to(self.device) for k, v in batch.items()})
             self.step += 1
+            if cfg.optim.schedule != "step":
+                self._step_schedules()
             self.batch_in_epoch += 1
             if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                 self.log.write(
@@ -271,6 +328,10 @@ class Trainer:
                 return
         self.epoch += 1
         self.batch_in_epoch = 0
+        if cfg.optim.schedule == "step":
+            self._step_schedules()
+
+    def _step_schedules(self) -> None:
         self.sched_g.step()
         if self.cfg.losses.adversarial > 0:  # a critic that never steps has no schedule to keep
             self.sched_d.step()

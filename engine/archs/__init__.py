@@ -10,6 +10,7 @@ from engine.archs import (  # noqa: F401  (imported for their registration side 
     colorize_patchgan,
     colorize_unet,
     denoise_patchgan,
+    denoise_resunet,
     denoise_unet,
     inpaint_gated,
     inpaint_patchgan,

@@ -19,7 +19,9 @@ from engine.devices import use_half_precision
 
 
 def pixel_scale(dtype: np.dtype) -> float:
-    """The value of full white for an integer image type (255 or 65535)."""
+    """The value of full white: 255 or 65535 for integer images, 1.0 for float ones."""
+    if np.issubdtype(dtype, np.floating):
+        return 1.0
     return float(np.iinfo(dtype).max)
 
 
@@ -29,7 +31,9 @@ def to_unit(pixels: np.ndarray) -> np.ndarray:
 
 
 def from_unit(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """float in [0, 1] -> rounded, clipped integer pixels of `dtype`."""
+    """float in [0, 1] -> rounded, clipped integer pixels of `dtype` (float: unchanged)."""
+    if np.issubdtype(dtype, np.floating):
+        return values.astype(dtype, copy=False)
     scale = pixel_scale(dtype)
     return np.clip(values * scale + 0.5, 0, scale).astype(dtype)
 

@@ -71,7 +71,8 @@ def test_cancel_token_stops_the_work(options):
     [
         np.zeros((10, 10), np.uint8),
         np.zeros((10, 10, 4), np.uint8),
-        np.zeros((10, 10, 3), np.float32),
+        np.zeros((10, 10, 3), np.float64),
+        np.full((10, 10, 3), np.nan, np.float32),
         np.zeros((0, 10, 3), np.uint8),
         [[1, 2, 3]],
     ],
@@ -79,6 +80,26 @@ def test_cancel_token_stops_the_work(options):
 def test_unsupported_images_are_refused_by_type(options, bad):
     with pytest.raises(api.UnsupportedImage):
         api.denoise(bad, options=options)
+
+
+def test_float_input_is_denoised_unclipped_and_only_by_denoise(options):
+    """float32 serves the papers' benchmark protocol: noise that overshoots [0, 1] stays
+    information, and the result is returned as float without rounding."""
+    pixels = _photo().astype(np.float32) / 255.0
+    noisy = pixels + np.random.default_rng(0).normal(0, 0.1, pixels.shape).astype(np.float32)
+    assert noisy.min() < 0 < 1 < noisy.max()
+    out = api.denoise(noisy, options=options)
+    assert out.dtype == np.float32 and out.shape == noisy.shape
+    same = api.denoise(noisy, strength=0.0, options=options)
+    np.testing.assert_allclose(same, noisy, atol=1e-6)  # nothing rounded or clipped away
+    # In range, float input gives what the same image as 16-bit gives.
+    clipped = np.clip(noisy, 0, 1)
+    as16 = np.round(clipped * 65535).astype(np.uint16)
+    from16 = api.denoise(as16, options=options).astype(np.float32) / 65535
+    np.testing.assert_allclose(api.denoise(as16 / np.float32(65535), options=options), from16,
+                               atol=2e-4)  # fmt: skip
+    with pytest.raises(api.UnsupportedImage, match="uint8 or uint16"):
+        api.colorize(noisy, options=options)
 
 
 def test_out_of_range_settings_are_invalid_requests(options):

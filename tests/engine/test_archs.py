@@ -44,6 +44,7 @@ GENERATORS: dict[str, tuple[dict, dict, list[tuple[int, int]]]] = {
     "inpaint_gated": ({"base_channels": 4}, {"base_channels": 8}, [(32, 32), (36, 44)]),
     "colorize_unet": ({"base_channels": 4}, {"base_channels": 8}, [(256, 256), (256, 512)]),
     "denoise_unet": ({"base_channels": 4}, {"base_channels": 8}, [(128, 128), (256, 128)]),
+    "denoise_resunet": ({"base_channels": 4}, {"base_channels": 8}, [(64, 64), (40, 56)]),
 }
 # name -> (tiny kwargs, input size, expected output side)
 DISCRIMINATORS: dict[str, tuple[dict, int, int]] = {
@@ -423,3 +424,28 @@ def test_every_arch_module_is_imported_explicitly() -> None:
     imported = {name.rsplit(".", 1)[-1] for name in _imported_modules(ARCHS_DIR / "__init__.py")}
     assert arch_modules <= imported
     assert arch_modules == set(list_archs())  # one architecture per file, named after it
+
+
+def test_resunet_predicts_the_noise_so_a_silent_tail_returns_the_input() -> None:
+    net = build_arch("denoise_resunet", base_channels=4).eval()
+    with torch.no_grad():
+        net.tail.weight.zero_()
+        net.tail.bias.zero_()
+    x = _example_input(net, 48, 64)
+    with torch.inference_mode():
+        assert torch.equal(net(x), x)
+        assert torch.equal(net(x * 3), (x * 3).clamp(-1, 1))  # a clean image is in range
+
+
+def test_resunet_is_translation_consistent_so_tiles_agree_with_the_whole() -> None:
+    """No normalisation layer: a crop's output equals the whole image's output there,
+    away from the crop's border (what seam-free tiling relies on)."""
+    torch.manual_seed(0)
+    net = build_arch("denoise_resunet", base_channels=4).eval()
+    x = _example_input(net, 192, 192)[:1]
+    field = 56  # theoretical reach of the 3x3 convolutions at 1/2 .. 1/8 of the side
+    with torch.inference_mode():
+        whole = net(x)
+        crop = net(x[..., :128, :128])  # a multiple of 8 at the same phase
+    inner = slice(0, 128 - field)
+    torch.testing.assert_close(crop[..., inner, inner], whole[..., inner, inner], atol=1e-5, rtol=0)

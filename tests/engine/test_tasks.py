@@ -10,7 +10,13 @@ from engine.archs import build_arch
 from engine.color import luminance
 from engine.tasks.base import from_unit, pad_to_multiple, to_unit
 from engine.tasks.colorize import Colorizer
-from engine.tasks.denoise import Denoiser, NoiseKind, remove_impulses
+from engine.tasks.denoise import (
+    _IMPULSE_SHARE,
+    Denoiser,
+    NoiseKind,
+    impulse_share,
+    remove_impulses,
+)
 from engine.tasks.inpaint import Inpainter, feathered_alpha, find_regions
 from engine.tiling import TilePlan
 
@@ -86,6 +92,56 @@ def test_impulses_are_removed_but_real_blacks_survive():
     assert cleaned[30, 30].tolist() == [0.5, 0.5, 0.5]
     assert cleaned[25, 20, 1] == 0.5
     assert np.all(cleaned[7:13, 7:13] == 0.0)
+
+
+def _smooth_photo(h=256, w=320) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    image = np.stack([0.5 + 0.3 * np.sin(x / 17), 0.5 + 0.3 * np.cos(y / 23), x / w], -1)
+    image[40:90, 60:140] = 0.0  # a black border-like area and a blown highlight
+    image[150:200, 200:300] = 1.0
+    return (image * 255).round().astype(np.uint8)
+
+
+def _salt_and_pepper(image: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    noisy = image.copy()
+    hit = rng.random(image.shape[:2]) < share
+    white = rng.random(image.shape[:2]) < 0.5
+    noisy[hit & white], noisy[hit & ~white] = 255, 0
+    return noisy
+
+
+def test_impulse_share_tells_salt_and_pepper_from_grain_and_clipped_areas():
+    clean = _smooth_photo()
+    grain = np.clip(clean + np.random.default_rng(1).normal(0, 55, clean.shape), 0, 255)
+    assert impulse_share(clean) < _IMPULSE_SHARE / 10
+    assert impulse_share(grain.round().astype(np.uint8)) < _IMPULSE_SHARE
+    assert impulse_share(_salt_and_pepper(clean, 0.05)) > _IMPULSE_SHARE
+
+
+def test_dense_impulses_are_filled_from_clean_neighbours_and_areas_survive():
+    clean = _smooth_photo()
+    noisy = _salt_and_pepper(clean, 0.3)
+    cleaned = remove_impulses(noisy.astype(np.float32) / 255) * 255
+    error = np.abs(cleaned - clean)
+    assert np.median(error) == 0  # untouched pixels stay exact
+    assert error.mean() < np.abs(noisy.astype(np.float32) - clean).mean() / 8
+    assert np.all(cleaned[45:85, 65:135] == 0) and np.all(cleaned[155:195, 205:295] == 255)
+
+
+def test_auto_removes_impulses_first_only_when_there_are_many():
+    torch.manual_seed(0)
+    model = Denoiser(build_arch("denoise_resunet", base_channels=4), torch.device("cpu"))
+    plan = TilePlan(128, 32, multiple=8)
+
+    def run(image, noise):
+        gen = model.run(image, strength=1.0, noise=noise, plan=plan, cancel=None)
+        return _finish(gen)[0]
+
+    dusty = _salt_and_pepper(_smooth_photo(), 0.1)
+    assert np.array_equal(run(dusty, NoiseKind.AUTO), run(dusty, NoiseKind.SALT_AND_PEPPER))
+    clean = _smooth_photo()
+    assert np.array_equal(run(clean, NoiseKind.AUTO), run(clean, NoiseKind.GAUSSIAN))
 
 
 def test_regions_merge_near_holes_and_separate_far_ones():

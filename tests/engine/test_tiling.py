@@ -54,10 +54,22 @@ def _as_fn(net: nn.Module):
 def test_spans_cover_everything_with_equal_tiles_and_enough_overlap(length, tile, overlap):
     spans = plan_spans(length, tile, overlap)
     assert spans[0].start == 0 and spans[-1].stop == length
-    assert {s.stop - s.start for s in spans} == {tile}
+    sizes = {s.stop - s.start for s in spans}
+    assert len(sizes) == 1 and sizes.pop() <= tile
+    assert len(spans) == max(2, -(-(length - overlap) // (tile - overlap)))  # no extra tile
     for a, b in zip(spans, spans[1:], strict=False):
         assert a.stop - b.start >= overlap
         assert a.overlap_after == b.overlap_before == a.stop - b.start
+
+
+def test_tiles_shrink_to_fit_the_length_without_adding_one():
+    # 6000 px in 1024 px tiles with 64 px overlap needs 7 tiles; 7 of 1024 would compute
+    # 7168 px, 7 of 912 (a multiple of 8) compute 6384.
+    spans = plan_spans(6000, 1024, 64, multiple=8)
+    size = spans[0].stop - spans[0].start
+    assert len(spans) == 7 and size % 8 == 0 and size < 1024
+    assert 7 * size < 6000 + 6 * 64 + 7 * 8  # the smallest multiple of 8 that still covers
+    assert all(a.stop - b.start >= 64 for a, b in zip(spans, spans[1:], strict=False))
 
 
 def test_small_image_is_one_tile():
@@ -72,7 +84,7 @@ def test_neighbour_weights_are_complementary_in_the_overlap():
     total = wa[-shared:] + wb[:shared]
     np.testing.assert_allclose(total, 1.0, atol=1e-6)
     # The outer quarter of each side's overlap is (practically) ignored.
-    assert wa[-shared // 4 :].max() < 1e-6 and wb[: shared // 4].max() < 1e-6
+    assert wa[-(shared // 4) :].max() < 1e-6 and wb[: shared // 4].max() < 1e-6
 
 
 def test_tiled_equals_whole_image_exactly_where_receptive_field_fits_overlap():
@@ -162,7 +174,8 @@ def test_out_of_memory_halves_the_tile_and_finishes_correctly():
         return net_fn(tile)
 
     out, steps = _run(src, fragile, TilePlan(tile=256, overlap=32, min_tile=32))
-    assert attempts[:2] == [256, 128]  # halved twice before it fit
+    # Halved twice before it fit (each plan's tiles shrink a little to fit the image).
+    assert 128 < attempts[0] <= 256 and 64 < attempts[1] <= 128 and attempts[2] <= 64
     assert steps[-1].tile_size == 64
     assert steps[-1].done == steps[-1].total
     np.testing.assert_allclose(out, net_fn(src), atol=1e-5)
@@ -179,7 +192,7 @@ def test_out_of_memory_midway_keeps_finished_rows():
         return tile * 2
 
     out, steps = _run(src, fails_on_third_tile, TilePlan(tile=200, overlap=40, min_tile=32))
-    assert seen[:3] == [200, 200, 200] and seen[3] == 100
+    assert seen[:3] == [seen[0]] * 3 and seen[0] <= 200 and seen[3] <= 100
     np.testing.assert_allclose(out, src * 2, atol=1e-5)
 
 

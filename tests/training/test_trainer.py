@@ -18,7 +18,7 @@ from PIL import Image
 from engine import api
 from engine.weights import Manifest, load_weights
 from training import cli as training_cli
-from training.config import ModelConfig, TrainConfig, load_config
+from training.config import ModelConfig, OptimConfig, TrainConfig, load_config
 from training.errors import DivergedError, MissingVGGWeights, TrainingError
 from training.export import export_run, probe_input
 from training.report import read_log
@@ -352,3 +352,37 @@ def test_a_failed_export_keeps_the_shipped_model(photos, tmp_path, monkeypatch):
         "denoise.pt",
         "manifest.json",
     ]
+
+
+def test_cosine_schedule_warms_up_then_decays_per_step_to_its_floor(photos, tmp_path):
+    cfg = tiny_config("denoise", steps=8)
+    cfg.optim.schedule, cfg.optim.lr_warmup_steps, cfg.optim.lr_min_factor = "cosine", 2, 0.1
+    cfg.optim.lr_generator = 1e-3
+    _trainer(cfg, photos, tmp_path / "run").fit()
+    lrs = [r["lr"] for r in read_log(tmp_path / "run", "train")]
+    assert lrs[0] == pytest.approx(1e-3)  # after one step of a 2-step warm-up: full rate
+    assert all(a >= b for a, b in zip(lrs, lrs[1:], strict=False))  # then only down
+    assert lrs[-1] == pytest.approx(1e-4)  # the floor at the last step
+    with pytest.raises(TrainingError, match="optim.schedule"):
+        TrainConfig(task="denoise", optim=OptimConfig(schedule="linear"))
+
+
+def test_init_from_starts_a_new_run_from_another_runs_ema_generator(photos, tmp_path):
+    source = _trainer(tiny_config("denoise", steps=2), photos, tmp_path / "l1")
+    source.fit()
+    tuned = _trainer(tiny_config("denoise", steps=2), photos, tmp_path / "gan",
+                     init_from=tmp_path / "l1")  # fmt: skip
+    assert tuned.step == 0
+    for p, q in zip(source.ema.parameters(), tuned.generator.parameters(), strict=True):
+        assert torch.equal(p, q)
+    # An exported weight file works too; a different architecture is refused by name.
+    weights = tmp_path / "denoise.pt"
+    export_run(tmp_path / "l1", weights)
+    _trainer(tiny_config("denoise", steps=1), photos, tmp_path / "w", init_from=weights)
+    wider = {"base_channels": 8, "max_channels": 8}
+    other = tiny_config("denoise", model=ModelConfig("denoise_unet", wider, "denoise_patchgan"))
+    with pytest.raises(TrainingError, match="set \\[model\\] to match"):
+        _trainer(other, photos, tmp_path / "x", init_from=weights)
+    with pytest.raises(TrainingError, match="--resume"):
+        _trainer(tiny_config("denoise"), photos, tmp_path / "l1", resume=True,
+                 init_from=weights)  # fmt: skip

@@ -56,6 +56,8 @@ class NoiseConfig:
             weight 0.
         clip: clip the noisy image to [0, 1], as any saved photo is. Without it Gaussian
             statistics stay exact but inputs leave the network's [-1, 1] range.
+        unclipped_fraction: with `clip` on, the share of samples left unclipped anyway, so
+            one model serves both real files and the papers' unclipped benchmark protocol.
     """
 
     gaussian_sigma: tuple[float, float] = (0.0, 55.0)
@@ -63,6 +65,7 @@ class NoiseConfig:
     speckle_sigma: tuple[float, float] = (0.0, 0.25)
     kind_weights: dict[str, float] = field(default_factory=_default_weights)
     clip: bool = True
+    unclipped_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         self.gaussian_sigma = _range(self.gaussian_sigma, "noise.gaussian_sigma", 255.0)
@@ -80,6 +83,10 @@ class NoiseConfig:
                 f"noise.kind_weights must be non-negative with a positive sum, got {weights}"
             )
         self.kind_weights = weights
+        if not 0.0 <= self.unclipped_fraction <= 1.0:
+            raise TrainingDataError(
+                f"noise.unclipped_fraction must be in [0, 1], got {self.unclipped_fraction!r}"
+            )
 
 
 def add_gaussian(
@@ -132,16 +139,19 @@ def degrade(
     weights = np.array([cfg.kind_weights[k] for k in kinds], dtype=np.float64)
     kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
     clean = image.astype(np.float32)
+    clip = cfg.clip
+    if clip and cfg.unclipped_fraction > 0:  # no extra draw otherwise: old seeds stay valid
+        clip = bool(rng.random() >= cfg.unclipped_fraction)
     if kind == GAUSSIAN:
-        noisy = add_gaussian(clean, rng, _uniform(rng, cfg.gaussian_sigma), clip=cfg.clip)
+        noisy = add_gaussian(clean, rng, _uniform(rng, cfg.gaussian_sigma), clip=clip)
     elif kind == SALT_AND_PEPPER:
         noisy = add_salt_and_pepper(clean, rng, _uniform(rng, cfg.salt_pepper_amount))
     elif kind == SPECKLE:
-        noisy = add_speckle(clean, rng, _uniform(rng, cfg.speckle_sigma), clip=cfg.clip)
+        noisy = add_speckle(clean, rng, _uniform(rng, cfg.speckle_sigma), clip=clip)
     else:  # mixture: grain first, then impulses or speckle on top
-        noisy = add_gaussian(clean, rng, _uniform(rng, cfg.gaussian_sigma), clip=cfg.clip)
+        noisy = add_gaussian(clean, rng, _uniform(rng, cfg.gaussian_sigma), clip=clip)
         if rng.random() < 0.5:
             noisy = add_salt_and_pepper(noisy, rng, _uniform(rng, cfg.salt_pepper_amount))
         else:
-            noisy = add_speckle(noisy, rng, _uniform(rng, cfg.speckle_sigma), clip=cfg.clip)
+            noisy = add_speckle(noisy, rng, _uniform(rng, cfg.speckle_sigma), clip=clip)
     return noisy.astype(np.float32, copy=False), kind

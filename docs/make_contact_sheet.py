@@ -1,0 +1,112 @@
+"""Before/after contact sheet of a restoration on real old scans, to look at.
+
+    .venv/bin/python docs/make_contact_sheet.py denoise [--photos DIR] [--out FILE.jpg]
+        [--weights FILE]
+
+One row per photo: the whole scan before and after (scaled to the row height), then a 1:1
+crop of the busiest detail before and after, enlarged 2× with nearest-neighbour so grain,
+smearing ("plastic" skin), colour shifts and tile seams can be judged pixel by pixel.
+The restoration goes through the engine's public API exactly as the editor calls it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine import api  # noqa: E402
+
+PHOTOS = ROOT.parent / "shared" / "data" / "samples" / "old_photos"
+ROW = 360  # px, height of a whole-scan thumbnail
+CROP = 160  # px, side of the 1:1 detail crop (shown at 2x)
+GAP = 8
+
+
+def restore(task: str, pixels: np.ndarray, options: api.RunOptions) -> np.ndarray:
+    if task == "denoise":
+        return api.denoise(pixels, options=options)
+    raise SystemExit(f"unknown task {task!r}")
+
+
+def busiest_crop(pixels: np.ndarray) -> tuple[int, int]:
+    """Top-left corner of the CROP×CROP window with the most fine detail (edges + grain)."""
+    grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    energy = np.abs(cv2.Laplacian(grey, cv2.CV_32F))
+    score = cv2.boxFilter(energy, -1, (CROP, CROP), normalize=True)
+    half = CROP // 2
+    inner = score[half : score.shape[0] - half, half : score.shape[1] - half]
+    y, x = np.unravel_index(int(np.argmax(inner)), inner.shape)
+    return int(y), int(x)
+
+
+def label(tile: np.ndarray, text: str) -> np.ndarray:
+    tile = np.ascontiguousarray(tile)
+    cv2.rectangle(tile, (0, 0), (8 + 9 * len(text), 22), (0, 0, 0), -1)
+    cv2.putText(tile, text, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+    return tile
+
+
+def row_for(name: str, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    scale = ROW / before.shape[0]
+    size = (round(before.shape[1] * scale), ROW)
+    thumbs = [cv2.resize(im, size, interpolation=cv2.INTER_AREA) for im in (before, after)]
+    y, x = busiest_crop(before)
+    crops = [
+        cv2.resize(
+            im[y : y + CROP, x : x + CROP], (2 * CROP, 2 * CROP), interpolation=cv2.INTER_NEAREST
+        )  # fmt: skip
+        for im in (before, after)
+    ]
+    for thumb in thumbs:  # where the crop comes from
+        top_left = (round(x * scale), round(y * scale))
+        bottom_right = (round((x + CROP) * scale), round((y + CROP) * scale))
+        cv2.rectangle(thumb, top_left, bottom_right, (255, 64, 64), 1)
+    pad = np.full((ROW, GAP, 3), 255, np.uint8)
+    crop_pad = np.full((ROW - 2 * CROP, 2 * CROP, 3), 255, np.uint8)
+    parts = [
+        label(thumbs[0], f"{name} before"),
+        label(thumbs[1], "after"),
+        label(np.vstack([crops[0], crop_pad]), "before 1:1 (2x)"),
+        label(np.vstack([crops[1], crop_pad]), "after 1:1 (2x)"),
+    ]
+    out = []
+    for part in parts:
+        out += [part, pad]
+    return np.hstack(out[:-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=["denoise"])
+    parser.add_argument("--photos", type=Path, default=PHOTOS)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--weights", type=Path, help="a weight file instead of the shipped one")
+    args = parser.parse_args()
+    options = api.RunOptions(device="cpu", weights=args.weights)
+    rows = []
+    for path in sorted(p for p in args.photos.iterdir() if api.is_supported_image_path(p)):
+        before = api.read_image(path).pixels
+        if before.dtype != np.uint8:
+            before = (before // 257).astype(np.uint8)
+        after = restore(args.task, before, options)
+        rows.append(row_for(path.stem, before, after))
+        print(f"{path.name}: done", flush=True)
+    width = max(r.shape[1] for r in rows)
+    sheet = np.vstack(
+        [np.pad(r, ((0, GAP), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    )
+    out = args.out or ROOT / "docs" / f"{args.task}_contact_sheet.jpg"
+    api.write_image(out, sheet, quality=90)
+    print(f"wrote {out} ({sheet.shape[1]}×{sheet.shape[0]})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
