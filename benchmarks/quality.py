@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/quality.py denoise [--sets ...] [--sigmas 15 25 50]
         [--model LABEL=FILE ...] [--limit N] [--peers nlm bm3d] [--bm3d-limit N]
         [--out FILE.json] [--markdown FILE.md]
+    .venv/bin/python benchmarks/quality.py merge denoise A.json B.json ... [--markdown F.md]
 
 Each task's part lives in its own module (`quality_denoise.py`, ...) with its protocol in
-its docstring. Benchmark images are read from ../shared/data/bench and are never trained
+its docstring. `merge` joins the raw rows of several runs (say, the slow peers measured
+once and each new model) into one table, sorted by set and noise. Benchmark images are read from ../shared/data/bench and are never trained
 on. Every row is printed as a JSON line when it is done; the Markdown table comes at the end.
 """
 
@@ -33,7 +35,13 @@ def main(argv: list[str] | None = None) -> int:
         part.add_arguments(sub)
         sub.add_argument("--out", type=Path, help="also write the raw rows as JSON")
         sub.add_argument("--markdown", type=Path, help="also write the table as Markdown")
+    merge = tasks.add_parser("merge", description="one table from several runs' raw rows")
+    merge.add_argument("part", choices=list(PARTS))
+    merge.add_argument("rows", nargs="+", type=Path)
+    merge.add_argument("--markdown", type=Path, help="also write the table as Markdown")
     args = parser.parse_args(argv)
+    if args.task == "merge":
+        return merge_rows(PARTS[args.part], args.rows, args.markdown)
     part = PARTS[args.task]
     rows: list[dict] = []
 
@@ -48,6 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         args.markdown.write_text(text + "\n", "utf-8")
     print()
+    print(text)
+    return 0
+
+
+def merge_rows(part, files: list[Path], markdown: Path | None) -> int:
+    rows = []
+    for file in files:
+        rows += json.loads(file.read_text("utf-8"))
+    order = {name: i for i, name in enumerate(part.SETS)}
+    rows.sort(key=lambda r: (order.get(r["set"], 99), r["noise"], r["level"], r["clipped"]))
+    text = part.table(rows)
+    if markdown:
+        markdown.write_text(text + "\n", "utf-8")
     print(text)
     return 0
 

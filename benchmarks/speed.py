@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The CPU-sized denoiser we ship, used when no trained weights are installed yet.
-SHIPPED_DENOISER = {"base_channels": 16, "max_channels": 128}
+SHIPPED_ARCH = "denoise_resunet"
+SHIPPED_DENOISER = {"base_channels": 24, "blocks": 1}
 
 
 def synthetic_photo(width: int, height: int, seed: int = 0) -> np.ndarray:
@@ -72,9 +73,9 @@ def child_engine(width: int, height: int, tile: int | None, threads: int) -> dic
         Manifest.load().find("denoise")
     except api.ModelUnavailable:
         tmp = Path(tempfile.mkdtemp()) / "denoise.pt"
-        save_weights(tmp, build_arch("denoise_unet", **SHIPPED_DENOISER), task="denoise")
+        save_weights(tmp, build_arch(SHIPPED_ARCH, **SHIPPED_DENOISER), task="denoise")
         options = api.RunOptions(device="cpu", tile=tile, threads=threads, weights=tmp)
-        label = f"denoise_unet {SHIPPED_DENOISER} (untrained)"
+        label = f"{SHIPPED_ARCH} {SHIPPED_DENOISER} (untrained)"
     tiles = []
     baseline = _rss_mb()
     started = time.perf_counter()

@@ -24,6 +24,7 @@ from engine.weights import Manifest, ModelEntry, load_weights, save_weights, wri
 from training.checkpoint import load_checkpoint
 from training.config import TrainConfig, config_from_dict
 from training.errors import TrainingError
+from training.report import read_log
 
 # An output change below half an 8-bit level (outputs span [-1, 1]) is not measurable.
 HALF_TOLERANCE = 1.0 / 255.0
@@ -65,7 +66,7 @@ def ema_generator(state: dict, cfg: TrainConfig) -> nn.Module:
     return net.eval()
 
 
-def _card(cfg: TrainConfig, state: dict, net: nn.Module, result: ExportResult) -> str:
+def _card(cfg: TrainConfig, state: dict, net: nn.Module, result: ExportResult, hours: float) -> str:
     params = sum(p.numel() for p in net.parameters())
     metrics = "\n".join(f"| {k} | {v:.4f} |" for k, v in state["last_metrics"].items())
     folders = "\n".join(f"- `{d}`" for d in state.get("data_dirs", [])) or "- (not recorded)"
@@ -78,7 +79,8 @@ def _card(cfg: TrainConfig, state: dict, net: nn.Module, result: ExportResult) -
 | architecture | `{cfg.model.generator}` {cfg.model.generator_kwargs} |
 | parameters | {params:,} |
 | stored as | {stored} |
-| training steps | {state["step"]} ({state["epoch"]} epochs) |
+| training steps | {state["step"]} ({state["epoch"]} epochs), batch {cfg.batch_size} |
+| training time | {hours:.2f} h of wall clock (from the run's log) |
 | crop size | {cfg.augment.crop_size} |
 | seed | {cfg.seed} |
 | sha256 | `{result.sha256}` |
@@ -99,8 +101,21 @@ NVIDIA masks) are refused as training folders and were never used, not even for 
 """
 
 
+def training_hours(run_dir: Path) -> float:
+    """Wall-clock hours the run spent training, from its log's timestamps; pauses between
+    a stop and a --resume (gaps over 10 minutes between records) are not counted."""
+    times = sorted(r["time"] for r in read_log(run_dir, "train") if "time" in r)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    return sum(g for g in gaps if g < 600) / 3600
+
+
 def export_run(
-    run_dir: Path, output: Path, *, variant: str = "blind", allow_half: bool = True
+    run_dir: Path,
+    output: Path,
+    *,
+    variant: str = "blind",
+    allow_half: bool = True,
+    notes: str = "",
 ) -> ExportResult:
     state = load_checkpoint(run_dir)
     cfg = config_from_dict(state["config"]["task"], state["config"])
@@ -148,7 +163,8 @@ def export_run(
     write_manifest(output.parent, [*others, entry])
     Manifest.read(output.parent).load_entry(entry)  # the manifest vouches for the file
     result = ExportResult(output, digest, half, half_error, output.with_suffix(".md"))
-    result.card.write_text(_card(cfg, state, net, result), encoding="utf-8")
+    card = _card(cfg, state, net, result, training_hours(run_dir))
+    result.card.write_text(card + (f"\n{notes.strip()}\n" if notes.strip() else ""), "utf-8")
     return result
 
 
@@ -179,10 +195,20 @@ def main(argv: list[str] | None = None) -> int:
         help="manifest variant (denoise: blind, gaussian, salt_and_pepper, ...)",
     )
     parser.add_argument("--fp32", action="store_true", help="never store float16")
+    parser.add_argument(
+        "--notes",
+        type=Path,
+        help="Markdown appended to the model card (where it trained, benchmark tables, status)",
+    )
     args = parser.parse_args(argv)
     try:
+        notes = args.notes.read_text("utf-8") if args.notes else ""
+    except OSError as exc:
+        print(f"error: cannot read --notes {args.notes}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    try:
         result = export_run(
-            args.run_dir, args.output, variant=args.variant, allow_half=not args.fp32
+            args.run_dir, args.output, variant=args.variant, allow_half=not args.fp32, notes=notes
         )
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)

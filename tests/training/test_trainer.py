@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ from engine.weights import Manifest, load_weights
 from training import cli as training_cli
 from training.config import ModelConfig, OptimConfig, TrainConfig, load_config
 from training.errors import DivergedError, MissingVGGWeights, TrainingError
-from training.export import export_run, probe_input
+from training.export import export_run, probe_input, training_hours
 from training.report import read_log
 from training.trainer import Trainer
 
@@ -386,3 +387,17 @@ def test_init_from_starts_a_new_run_from_another_runs_ema_generator(photos, tmp_
     with pytest.raises(TrainingError, match="--resume"):
         _trainer(tiny_config("denoise"), photos, tmp_path / "l1", resume=True,
                  init_from=weights)  # fmt: skip
+
+
+def test_card_records_training_time_without_resume_pauses_and_appends_notes(photos, tmp_path):
+    run = tmp_path / "run"
+    _trainer(tiny_config("denoise", steps=2), photos, run).fit()
+    log = run / "log.jsonl"
+    # Three records 60 s apart, an hour's pause (a stop and --resume), then 30 s more.
+    lines = [{"kind": "train", "step": i, "time": t} for i, t in
+             enumerate([0, 60, 120, 3720, 3750])]  # fmt: skip
+    log.write_text("".join(json.dumps(x) + "\n" for x in lines), "utf-8")
+    assert training_hours(run) == pytest.approx(150 / 3600)
+    result = export_run(run, tmp_path / "w" / "denoise.pt", notes="## Status\nmeasured.")
+    card = result.card.read_text("utf-8")
+    assert "0.04 h of wall clock" in card and card.rstrip().endswith("## Status\nmeasured.")
