@@ -3,12 +3,15 @@
     .venv/bin/python benchmarks/quality.py denoise [--sets ...] [--sigmas 15 25 50]
         [--model LABEL=FILE ...] [--limit N] [--peers nlm bm3d] [--bm3d-limit N]
         [--out FILE.json] [--markdown FILE.md]
+    .venv/bin/python benchmarks/quality.py inpaint [--bands r10 ... r60] [--model LABEL=FILE]
+        [--limit N] [--peers telea ns] [--out FILE.json] [--markdown FILE.md]
     .venv/bin/python benchmarks/quality.py merge denoise A.json B.json ... [--markdown F.md]
 
 Each task's part lives in its own module (`quality_denoise.py`, ...) with its protocol in
 its docstring. `merge` joins the raw rows of several runs (say, the slow peers measured
-once and each new model) into one table, sorted by set and noise. Benchmark images are read from ../shared/data/bench and are never trained
-on. Every row is printed as a JSON line when it is done; the Markdown table comes at the end.
+once and each new model) into one table in the part's order. Benchmark images are read
+from ../shared/data/bench and are never trained on. Every row is printed as a JSON line
+when it is done; the Markdown table comes at the end.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import quality_denoise  # noqa: E402
+import quality_inpaint  # noqa: E402
 
-PARTS = {"denoise": quality_denoise}
+PARTS = {"denoise": quality_denoise, "inpaint": quality_inpaint}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,8 +68,7 @@ def merge_rows(part, files: list[Path], markdown: Path | None) -> int:
     rows = []
     for file in files:
         rows += json.loads(file.read_text("utf-8"))
-    order = {name: i for i, name in enumerate(part.SETS)}
-    rows.sort(key=lambda r: (order.get(r["set"], 99), r["noise"], r["level"], r["clipped"]))
+    rows.sort(key=part.sort_key)
     text = part.table(rows)
     if markdown:
         markdown.write_text(text + "\n", "utf-8")

@@ -247,6 +247,11 @@ def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
         impulse_rows({**engines, **classical}, args, emit)
 
 
+def sort_key(row: dict) -> tuple:
+    """Set, then noise kind and level, unclipped before clipped; methods keep their order."""
+    return (SETS.index(row["set"]), row["noise"], row["level"], row["clipped"])
+
+
 def table(rows: list[dict]) -> str:
     lines = [
         "| set | noise | input | method | PSNR (dB) | SSIM | detail | MP/s |",

@@ -1,0 +1,138 @@
+"""`quality.py inpaint`: hole filling on Kodak24 by hole-area band, beside OpenCV's inpainting.
+
+Protocol: the centre 512×512 crop of each Kodak24 photo; the NVIDIA irregular test masks
+(../shared/data/bench/masks, white = hole) of one band per row, `r10` (0-10 % of the image)
+… `r60` (50-60 %); image i is paired with the band's i-th mask (sorted by name), so every
+method sees the same holes. Scores: PSNR and SSIM on the whole RGB image, PSNR inside the
+hole alone, and seconds per image. OpenCV's Telea and Navier-Stokes methods (radius 3) run
+in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engine import api
+from training.metrics import psnr, ssim
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "bench"
+BANDS = ("r10", "r20", "r30", "r40", "r50", "r60")
+SETS = ("kodak24",)
+CROP = 512
+
+Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""(RGB uint8 with holes, bool hole mask) -> filled RGB uint8."""
+
+
+def centre_crop(image: np.ndarray, side: int = CROP) -> np.ndarray:
+    y = (image.shape[0] - side) // 2
+    x = (image.shape[1] - side) // 2
+    return image[y : y + side, x : x + side]
+
+
+def load_images(limit: int | None) -> list[np.ndarray]:
+    folder = BENCH / "kodak24"
+    if not folder.is_dir():
+        raise SystemExit(f"benchmark set not found: {folder} (../shared/data/bench)")
+    paths = sorted(p for p in folder.iterdir() if api.is_supported_image_path(p))[:limit]
+    return [centre_crop(api.read_image(p).pixels) for p in paths]
+
+
+def load_masks(band: str, count: int) -> list[np.ndarray]:
+    paths = sorted((BENCH / "masks").glob(f"{band}_*.png"))[:count]
+    if len(paths) < count:
+        raise SystemExit(f"only {len(paths)} masks of band {band} in {BENCH / 'masks'}")
+    return [api.read_image(p).pixels[..., 0] > 127 for p in paths]
+
+
+def engine_method(weights: Path | None) -> Method:
+    options = api.RunOptions(device="cpu", weights=weights)
+
+    def run(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        return api.inpaint(image, hole, options=options)
+
+    return run
+
+
+def opencv_method(flag: int) -> Method:
+    def run(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        return cv2.inpaint(image, hole.astype(np.uint8) * 255, 3, flag)
+
+    return run
+
+
+def score(method: Method, images: list[np.ndarray], masks: list[np.ndarray]) -> dict:
+    values, seconds = [], 0.0
+    for clean, hole in zip(images, masks, strict=True):
+        damaged = clean.copy()
+        damaged[hole] = 0  # what is under the hole must not matter
+        started = time.perf_counter()
+        filled = method(damaged, hole)
+        seconds += time.perf_counter() - started
+        a, b = filled.astype(np.float64) / 255.0, clean.astype(np.float64) / 255.0
+        values.append((psnr(a, b), ssim(a, b), psnr(a, b, mask=hole)))
+    mean = np.mean(values, axis=0)
+    return {
+        "images": len(images),
+        "psnr": float(mean[0]),
+        "ssim": float(mean[1]),
+        "hole_psnr": float(mean[2]),
+        "seconds": seconds / len(images),
+    }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bands", nargs="+", default=list(BANDS), choices=BANDS)
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="LABEL=FILE",
+        help="a weight file to score beside the shipped one (repeatable)",
+    )
+    parser.add_argument("--no-shipped", action="store_true", help="leave the shipped model out")
+    parser.add_argument("--limit", type=int, help="only the first N images")
+    parser.add_argument("--peers", nargs="*", default=["telea", "ns"], choices=["telea", "ns"])
+
+
+def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
+    methods: dict[str, Method] = {}
+    if not args.no_shipped:
+        methods["shipped model"] = engine_method(None)
+    for spec in args.model:
+        label, sep, file = spec.partition("=")
+        if not sep or not Path(file).is_file():
+            raise SystemExit(f"--model wants LABEL=FILE with an existing file, got {spec!r}")
+        methods[label] = engine_method(Path(file))
+    if "telea" in args.peers:
+        methods["OpenCV Telea"] = opencv_method(cv2.INPAINT_TELEA)
+    if "ns" in args.peers:
+        methods["OpenCV Navier-Stokes"] = opencv_method(cv2.INPAINT_NS)
+    images = load_images(args.limit)
+    for band in args.bands:
+        masks = load_masks(band, len(images))
+        for name, method in methods.items():
+            emit({"set": "kodak24", "band": band, "method": name, **score(method, images, masks)})
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| band | method | PSNR (dB) | SSIM | hole PSNR (dB) | s / image |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['band']} ({r['images']}) | {r['method']} | {r['psnr']:.2f} | "
+            f"{r['ssim']:.4f} | {r['hole_psnr']:.2f} | {r['seconds']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def sort_key(row: dict) -> tuple:
+    return (row["band"], row["method"])
