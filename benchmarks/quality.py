@@ -5,6 +5,8 @@
         [--out FILE.json] [--markdown FILE.md]
     .venv/bin/python benchmarks/quality.py inpaint [--bands r10 ... r60] [--model LABEL=FILE]
         [--limit N] [--peers telea ns] [--out FILE.json] [--markdown FILE.md]
+    .venv/bin/python benchmarks/quality.py colorize [--sets kodak24 mcmaster cbsd68]
+        [--model LABEL=FILE] [--limit N] [--out FILE.json] [--markdown FILE.md]
     .venv/bin/python benchmarks/quality.py merge denoise A.json B.json ... [--markdown F.md]
 
 Each task's part lives in its own module (`quality_denoise.py`, ...) with its protocol in
@@ -25,10 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import quality_colorize  # noqa: E402
 import quality_denoise  # noqa: E402
 import quality_inpaint  # noqa: E402
 
-PARTS = {"denoise": quality_denoise, "inpaint": quality_inpaint}
+PARTS = {
+    "denoise": quality_denoise,
+    "inpaint": quality_inpaint,
+    "colorize": quality_colorize,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
