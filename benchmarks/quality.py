@@ -72,11 +72,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def merge_rows(part, files: list[Path], markdown: Path | None) -> int:
-    rows = []
+    rows: dict[tuple, dict] = {}
     for file in files:
-        rows += json.loads(file.read_text("utf-8"))
-    rows.sort(key=part.sort_key)
-    text = part.table(rows)
+        for row in json.loads(file.read_text("utf-8")):
+            # The same method on the same data in two runs (a peer measured in both): the
+            # later file's row wins.
+            identity = tuple((k, v) for k, v in row.items() if not isinstance(v, float))
+            rows[identity + (("level", row.get("level")),)] = row
+    ordered = sorted(rows.values(), key=part.sort_key)
+    text = part.table(ordered)
+    if hasattr(part, "summary"):
+        for clipped in (False, True):
+            title = "clipped 8-bit input" if clipped else "unclipped input (the papers' protocol)"
+            text += f"\n\n{title}:\n\n" + part.summary(ordered, clipped)
     if markdown:
         markdown.write_text(text + "\n", "utf-8")
     print(text)

@@ -269,6 +269,28 @@ def table(rows: list[dict]) -> str:
             given = "unclipped (sees 8-bit)"
         lines.append(
             f"| {r['set']} ({r['images']}) | {noise} | {given} | {r['method']} "
-            f"| {r['psnr']:.2f} | {r['ssim']:.4f} | {r['detail']:.2f} | {r['mp_per_s']:.2f} |"
+            f"| {r['psnr']:.2f} | {r['ssim']:.4f} | {r['detail']:.2f} | {r['mp_per_s']:.2g} |"
         )
+    return "\n".join(lines)
+
+
+def summary(rows: list[dict], clipped: bool) -> str:
+    """Gaussian PSNR / SSIM by method (rows) and set × σ (columns), for one protocol."""
+    gaussian = [r for r in rows if r["noise"] == "gaussian" and r["clipped"] == clipped]
+    methods = list(dict.fromkeys(r["method"] for r in gaussian))
+    sets = [s for s in SETS if any(r["set"] == s for r in gaussian)]
+    header = "| method | " + " | ".join(f"{s} σ15 / 25 / 50" for s in sets) + " |"
+    lines = [header, "|---|" + "---|" * len(sets)]
+    for method in methods:
+        cells = []
+        for set_name in sets:
+            found = {
+                r["level"]: r for r in gaussian if r["method"] == method and r["set"] == set_name
+            }
+            cell = " / ".join(
+                f"{found[s]['psnr']:.2f}" if s in found else "–" for s in (15, 25, 50)
+            )
+            images = min((r["images"] for r in found.values()), default=0)
+            cells.append(cell + (f" ({images} img)" if 0 < images < 18 else ""))
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

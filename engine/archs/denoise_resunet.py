@@ -109,7 +109,8 @@ class DenoiseResUNet(Generator):
     def receptive_margin(self) -> int:
         """The theoretical field reaches ~±52 px (3x3 convs down to 1/8 of the side); a
         trained denoiser's effective one is far smaller (it looks at the neighbourhood), so
-        tiles overlap by 64 px; tests/engine/test_tasks.py measures what that costs."""
+        tiles overlap by 64 px. Measured on a real scan in 256 px tiles against the whole
+        (tests/engine/test_tasks.py): at most 3 levels of 255 apart, 0.07 on average."""
         return 32
 
     def bytes_per_pixel(self) -> int:
