@@ -401,3 +401,16 @@ def test_card_records_training_time_without_resume_pauses_and_appends_notes(phot
     result = export_run(run, tmp_path / "w" / "denoise.pt", notes="## Status\nmeasured.")
     card = result.card.read_text("utf-8")
     assert "0.04 h of wall clock" in card and card.rstrip().endswith("## Status\nmeasured.")
+
+
+CONFIGS = sorted((ROOT / "training" / "configs").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_every_shipped_config_loads_and_builds_its_networks(path):
+    from engine.archs import build_arch
+
+    cfg = load_config("denoise", path)
+    generator = build_arch(cfg.model.generator, **cfg.model.generator_kwargs)
+    critic = build_arch(cfg.model.discriminator, **cfg.model.discriminator_kwargs)
+    assert generator.task == critic.task == "denoise"
