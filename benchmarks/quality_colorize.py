@@ -15,24 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from quality_common import add_model_arguments, load_set, model_files
 
 from engine import api
 from engine.color import lab_to_rgb, rgb_to_lab
 from training.metrics import colourfulness, psnr, ssim
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "bench"
 SETS = ("kodak24", "mcmaster", "cbsd68")
 
 Method = Callable[[np.ndarray], np.ndarray]
 """(grayscale RGB uint8) -> RGB uint8."""
-
-
-def load_set(name: str, limit: int | None) -> list[np.ndarray]:
-    folder = BENCH / name
-    if not folder.is_dir():
-        raise SystemExit(f"benchmark set not found: {folder} (../shared/data/bench)")
-    paths = sorted(p for p in folder.iterdir() if api.is_supported_image_path(p))[:limit]
-    return [api.read_image(p).pixels for p in paths]
 
 
 def greyscale(rgb: np.ndarray) -> np.ndarray:
@@ -69,26 +61,13 @@ def score(method: Method | None, images: list[np.ndarray]) -> dict:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
-    parser.add_argument(
-        "--model",
-        action="append",
-        default=[],
-        metavar="LABEL=FILE",
-        help="a weight file to score beside the shipped one (repeatable)",
-    )
-    parser.add_argument("--no-shipped", action="store_true", help="leave the shipped model out")
+    add_model_arguments(parser)
     parser.add_argument("--limit", type=int, help="only the first N images of each set")
 
 
 def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
     methods: dict[str, Method | None] = {"grayscale baseline (a = b = 0)": None}
-    if not args.no_shipped:
-        methods["shipped model"] = engine_method(None)
-    for spec in args.model:
-        label, sep, file = spec.partition("=")
-        if not sep or not Path(file).is_file():
-            raise SystemExit(f"--model wants LABEL=FILE with an existing file, got {spec!r}")
-        methods[label] = engine_method(Path(file))
+    methods.update({label: engine_method(file) for label, file in model_files(args).items()})
     for set_name in args.sets:
         images = load_set(set_name, args.limit)
         truth = float(np.mean([colourfulness(im.astype(np.float64)) for im in images]))

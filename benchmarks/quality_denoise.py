@@ -28,11 +28,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import quality_common
+from quality_common import add_model_arguments, model_files
 
 from engine import api
 from training.metrics import psnr, ssim
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "bench"
 SETS = ("cbsd68", "kodak24", "mcmaster")
 
 Method = Callable[[np.ndarray, float], np.ndarray]
@@ -47,11 +48,7 @@ class Noise:
 
 
 def load_set(name: str, limit: int | None) -> list[np.ndarray]:
-    folder = BENCH / name
-    if not folder.is_dir():
-        raise SystemExit(f"benchmark set not found: {folder} (../shared/data/bench)")
-    paths = sorted(p for p in folder.iterdir() if api.is_supported_image_path(p))[:limit]
-    return [api.read_image(p).pixels.astype(np.float64) for p in paths]
+    return [image.astype(np.float64) for image in quality_common.load_set(name, limit)]
 
 
 def make_noisy(clean: np.ndarray, noise: Noise, seed: int) -> np.ndarray:
@@ -217,14 +214,7 @@ def row(set_name: str, noise: Noise, method: str, scores: dict[str, float]) -> d
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     parser.add_argument("--sigmas", nargs="+", type=float, default=[15, 25, 50])
-    parser.add_argument(
-        "--model",
-        action="append",
-        default=[],
-        metavar="LABEL=FILE",
-        help="a weight file to score beside the shipped one (repeatable)",
-    )
-    parser.add_argument("--no-shipped", action="store_true", help="leave the shipped model out")
+    add_model_arguments(parser)
     parser.add_argument("--limit", type=int, help="only the first N images of each set")
     parser.add_argument("--peers", nargs="*", default=["nlm", "bm3d"], choices=["nlm", "bm3d"])
     parser.add_argument("--bm3d-limit", type=int, default=4, help="BM3D on the first N images")
@@ -232,14 +222,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
-    engines: dict[str, Method] = {}
-    if not args.no_shipped:
-        engines["shipped model"] = engine_method(None)
-    for spec in args.model:
-        label, sep, file = spec.partition("=")
-        if not sep or not Path(file).is_file():
-            raise SystemExit(f"--model wants LABEL=FILE with an existing file, got {spec!r}")
-        engines[label] = engine_method(Path(file))
+    engines = {label: engine_method(file) for label, file in model_files(args).items()}
     peers = {"OpenCV NL-means (oracle σ)": nlm} if "nlm" in args.peers else {}
     gaussian_rows({**engines, **peers}, args, emit)
     if not args.skip_impulse:

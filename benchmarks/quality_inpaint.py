@@ -17,11 +17,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from quality_common import BENCH, add_model_arguments, load_set, model_files
 
 from engine import api
 from training.metrics import psnr, ssim
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "bench"
 BANDS = ("r10", "r20", "r30", "r40", "r50", "r60")
 SETS = ("kodak24",)
 CROP = 512
@@ -37,11 +37,7 @@ def centre_crop(image: np.ndarray, side: int = CROP) -> np.ndarray:
 
 
 def load_images(limit: int | None) -> list[np.ndarray]:
-    folder = BENCH / "kodak24"
-    if not folder.is_dir():
-        raise SystemExit(f"benchmark set not found: {folder} (../shared/data/bench)")
-    paths = sorted(p for p in folder.iterdir() if api.is_supported_image_path(p))[:limit]
-    return [centre_crop(api.read_image(p).pixels) for p in paths]
+    return [centre_crop(image) for image in load_set("kodak24", limit)]
 
 
 def load_masks(band: str, count: int) -> list[np.ndarray]:
@@ -89,27 +85,13 @@ def score(method: Method, images: list[np.ndarray], masks: list[np.ndarray]) -> 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bands", nargs="+", default=list(BANDS), choices=BANDS)
-    parser.add_argument(
-        "--model",
-        action="append",
-        default=[],
-        metavar="LABEL=FILE",
-        help="a weight file to score beside the shipped one (repeatable)",
-    )
-    parser.add_argument("--no-shipped", action="store_true", help="leave the shipped model out")
+    add_model_arguments(parser)
     parser.add_argument("--limit", type=int, help="only the first N images")
     parser.add_argument("--peers", nargs="*", default=["telea", "ns"], choices=["telea", "ns"])
 
 
 def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
-    methods: dict[str, Method] = {}
-    if not args.no_shipped:
-        methods["shipped model"] = engine_method(None)
-    for spec in args.model:
-        label, sep, file = spec.partition("=")
-        if not sep or not Path(file).is_file():
-            raise SystemExit(f"--model wants LABEL=FILE with an existing file, got {spec!r}")
-        methods[label] = engine_method(Path(file))
+    methods = {label: engine_method(file) for label, file in model_files(args).items()}
     if "telea" in args.peers:
         methods["OpenCV Telea"] = opencv_method(cv2.INPAINT_TELEA)
     if "ns" in args.peers:

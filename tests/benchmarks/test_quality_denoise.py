@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 
-# Loaded from its file: putting benchmarks/ on sys.path would shadow the `editor` package
-# with benchmarks/editor.py for every later test.
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "quality_denoise.py"
-_SPEC = importlib.util.spec_from_file_location("quality_denoise", _PATH)
-q = importlib.util.module_from_spec(_SPEC)
-sys.modules["quality_denoise"] = q  # dataclasses look their module up there
-_SPEC.loader.exec_module(q)
+# Appended, not prepended: benchmarks/editor.py must not shadow the `editor` package.
+sys.path.append(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import quality_denoise as q  # noqa: E402
 
 
 def _photo() -> np.ndarray:
