@@ -1,11 +1,13 @@
 """Before/after contact sheet of a restoration on real old scans, to look at.
 
-    .venv/bin/python docs/make_contact_sheet.py denoise [--photos DIR] [--out FILE.jpg]
-        [--weights FILE]
+    .venv/bin/python docs/make_contact_sheet.py {denoise,inpaint,colorize} [--photos DIR]
+        [--out FILE.jpg] [--weights FILE]
 
 One row per photo: the whole scan before and after (scaled to the row height), then a 1:1
 crop of the busiest detail before and after, enlarged 2× with nearest-neighbour so grain,
 smearing ("plastic" skin), colour shifts and tile seams can be judged pixel by pixel.
+For inpaint, the mask is the editor's scratch detection (shown in red in an extra crop)
+and the crop is where that mask is densest, so hole edges and fills can be judged.
 The restoration goes through the engine's public API exactly as the editor calls it.
 """
 
@@ -29,16 +31,28 @@ CROP = 160  # px, side of the 1:1 detail crop (shown at 2x)
 GAP = 8
 
 
-def restore(task: str, pixels: np.ndarray, options: api.RunOptions) -> np.ndarray:
+def restore(
+    task: str, pixels: np.ndarray, options: api.RunOptions
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(restored, mask of the holes or None), through the engine's public API."""
     if task == "denoise":
-        return api.denoise(pixels, options=options)
+        return api.denoise(pixels, options=options), None
+    if task == "inpaint":
+        mask = api.detect_scratches(pixels)
+        return api.inpaint(pixels, mask, options=options), mask
+    if task == "colorize":
+        return api.colorize(pixels, options=options), None
     raise SystemExit(f"unknown task {task!r}")
 
 
-def busiest_crop(pixels: np.ndarray) -> tuple[int, int]:
-    """Top-left corner of the CROP×CROP window with the most fine detail (edges + grain)."""
-    grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    energy = np.abs(cv2.Laplacian(grey, cv2.CV_32F))
+def busiest_crop(pixels: np.ndarray, mask: np.ndarray | None = None) -> tuple[int, int]:
+    """Top-left corner of the CROP×CROP window with the most fine detail (edges + grain),
+    or with the most hole pixels when a mask is given."""
+    if mask is not None and mask.any():
+        energy = mask.astype(np.float32)
+    else:
+        grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        energy = np.abs(cv2.Laplacian(grey, cv2.CV_32F))
     score = cv2.boxFilter(energy, -1, (CROP, CROP), normalize=True)
     half = CROP // 2
     inner = score[half : score.shape[0] - half, half : score.shape[1] - half]
@@ -53,16 +67,25 @@ def label(tile: np.ndarray, text: str) -> np.ndarray:
     return tile
 
 
-def row_for(name: str, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+def with_mask(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    shown = image.copy()
+    shown[mask] = (255, 0, 0)
+    return shown
+
+
+def row_for(
+    name: str, before: np.ndarray, after: np.ndarray, mask: np.ndarray | None = None
+) -> np.ndarray:
     scale = ROW / before.shape[0]
     size = (round(before.shape[1] * scale), ROW)
     thumbs = [cv2.resize(im, size, interpolation=cv2.INTER_AREA) for im in (before, after)]
-    y, x = busiest_crop(before)
+    y, x = busiest_crop(before, mask)
+    shown = (before, after) if mask is None else (before, with_mask(before, mask), after)
     crops = [
         cv2.resize(
             im[y : y + CROP, x : x + CROP], (2 * CROP, 2 * CROP), interpolation=cv2.INTER_NEAREST
         )  # fmt: skip
-        for im in (before, after)
+        for im in shown
     ]
     for thumb in thumbs:  # where the crop comes from
         top_left = (round(x * scale), round(y * scale))
@@ -70,12 +93,11 @@ def row_for(name: str, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         cv2.rectangle(thumb, top_left, bottom_right, (255, 64, 64), 1)
     pad = np.full((ROW, GAP, 3), 255, np.uint8)
     crop_pad = np.full((ROW - 2 * CROP, 2 * CROP, 3), 255, np.uint8)
-    parts = [
-        label(thumbs[0], f"{name} before"),
-        label(thumbs[1], "after"),
-        label(np.vstack([crops[0], crop_pad]), "before 1:1 (2x)"),
-        label(np.vstack([crops[1], crop_pad]), "after 1:1 (2x)"),
-    ]
+    titles = ["before 1:1 (2x)", "after 1:1 (2x)"]
+    if mask is not None:
+        titles.insert(1, f"mask ({mask.mean():.2%} of the scan)")
+    parts = [label(thumbs[0], f"{name} before"), label(thumbs[1], "after")]
+    parts += [label(np.vstack([c, crop_pad]), t) for c, t in zip(crops, titles, strict=True)]
     out = []
     for part in parts:
         out += [part, pad]
@@ -84,7 +106,7 @@ def row_for(name: str, before: np.ndarray, after: np.ndarray) -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("task", choices=["denoise"])
+    parser.add_argument("task", choices=["denoise", "inpaint", "colorize"])
     parser.add_argument("--photos", type=Path, default=PHOTOS)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--weights", type=Path, help="a weight file instead of the shipped one")
@@ -95,8 +117,8 @@ def main() -> int:
         before = api.read_image(path).pixels
         if before.dtype != np.uint8:
             before = (before // 257).astype(np.uint8)
-        after = restore(args.task, before, options)
-        rows.append(row_for(path.stem, before, after))
+        after, mask = restore(args.task, before, options)
+        rows.append(row_for(path.stem, before, after, mask))
         print(f"{path.name}: done", flush=True)
     width = max(r.shape[1] for r in rows)
     sheet = np.vstack(
