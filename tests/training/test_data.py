@@ -29,6 +29,7 @@ from training.data import (
     scan_images,
     split_train_val,
 )
+from training.data.augment import train_crop
 
 WIDTH, HEIGHT = 64, 48
 AUG = AugmentConfig(crop_size=32)
@@ -172,6 +173,30 @@ def test_colorize_dataset_gives_normalised_l_and_ab_of_the_crop(images):
 def test_crop_larger_than_the_image_is_upscaled(images):
     sample = DenoiseDataset(images, AugmentConfig(crop_size=96), seed=0)[0]
     assert sample["target"].shape == (3, 96, 96)
+
+
+def test_zooming_out_shows_more_of_the_photo_in_the_same_crop():
+    # A horizontal ramp: a crop's value span measures how wide a window it covers.
+    ramp = np.tile(np.linspace(0, 255, 400, dtype=np.float32)[None, :, None], (400, 1, 3))
+    photo = ramp.round().astype(np.uint8)
+    plain = AugmentConfig(crop_size=64, flips=False, rot90=False, brightness=0, contrast=0)
+    zoomed = AugmentConfig(
+        crop_size=64, flips=False, rot90=False, brightness=0, contrast=0, scale_range=(0.5, 0.5)
+    )
+    a = train_crop(photo, np.random.default_rng(0), plain)
+    b = train_crop(photo, np.random.default_rng(0), zoomed)
+    assert a.shape == b.shape == (64, 64, 3)
+    span_a, span_b = np.ptp(a[0, :, 0]), np.ptp(b[0, :, 0])
+    assert span_b == pytest.approx(2 * span_a, rel=0.05)
+    # The window never exceeds the photo: zooming out 1/8 on 400 px still gives a crop.
+    tiny = AugmentConfig(crop_size=64, scale_range=(0.125, 0.125))
+    assert train_crop(photo, np.random.default_rng(1), tiny).shape == (64, 64, 3)
+
+
+@pytest.mark.parametrize("bad", [(0.0, 1.0), (1.5, 1.0), (1.0, 5.0), (1.0,), "big"])
+def test_a_bad_zoom_range_is_refused_by_name(bad):
+    with pytest.raises(TrainingDataError, match="scale_range"):
+        AugmentConfig(scale_range=bad)
 
 
 def test_samples_are_reproducible_per_seed_epoch_and_index(images):

@@ -31,6 +31,11 @@ class AugmentConfig:
             ``[-brightness, +brightness]`` (on the [0, 1] scale); 0 disables it.
         contrast: amplitude of the contrast change: pixel deviations from the crop's mean
             are scaled by a factor drawn in ``[1 - contrast, 1 + contrast]``; 0 disables it.
+        scale_range: zoom drawn uniformly in this range: below 1 the crop covers a window
+            ``crop_size / zoom`` wide (more of the scene, shrunk with area averaging), above 1
+            a smaller window enlarged (softer). ``(1, 1)`` (the default) disables it. The
+            window never exceeds the photo's short side. Colorization uses zooming out so
+            training crops look like the whole, shrunk scans the model sees at inference.
     """
 
     crop_size: int = 256
@@ -38,11 +43,23 @@ class AugmentConfig:
     rot90: bool = True
     brightness: float = 0.1
     contrast: float = 0.1
+    scale_range: tuple[float, float] = (1.0, 1.0)
 
     def __post_init__(self) -> None:
         if int(self.crop_size) < 8:
             raise TrainingDataError(f"augment.crop_size must be at least 8, got {self.crop_size}")
         self.crop_size = int(self.crop_size)
+        problem = (
+            f"augment.scale_range must be two zooms with 0 < low <= high <= 4, got "
+            f"{self.scale_range!r}"
+        )
+        try:
+            low, high = (float(v) for v in self.scale_range)
+        except (TypeError, ValueError):
+            raise TrainingDataError(problem) from None
+        if not 0.0 < low <= high <= 4.0:
+            raise TrainingDataError(problem)
+        self.scale_range = (low, high)
         for name in ("brightness", "contrast"):
             value = float(getattr(self, name))
             if not 0.0 <= value < 1.0:
@@ -74,16 +91,22 @@ def _fit_short_side(pixels: np.ndarray, size: int) -> np.ndarray:
 def train_crop(pixels: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """A random, augmented ``crop_size`` square as float32 H×W×3 in [0, 1]."""
     size = cfg.crop_size
-    # Six draws, always in this order (see the module docstring).
+    # Seven draws, always in this order (see the module docstring).
     fy, fx = rng.random(), rng.random()
     flip = rng.random() < 0.5
     turns = int(rng.integers(0, 4))
     shift = rng.uniform(-1.0, 1.0) * cfg.brightness
     gain = 1.0 + rng.uniform(-1.0, 1.0) * cfg.contrast
+    zoom = rng.uniform(*cfg.scale_range)
     height, width = pixels.shape[:2]
     if min(height, width) >= size:  # crop first: converting a 24 MP photo would be waste
-        top, left = int(fy * (height - size + 1)), int(fx * (width - size + 1))
-        crop = to_unit(pixels[top : top + size, left : left + size])
+        window = min(min(height, width), max(2, round(size / zoom)))
+        top, left = int(fy * (height - window + 1)), int(fx * (width - window + 1))
+        crop = to_unit(pixels[top : top + window, left : left + window])
+        if window != size:
+            shrink = window > size
+            method = cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+            crop = np.clip(cv2.resize(crop, (size, size), interpolation=method), 0.0, 1.0)
     else:
         image = _fit_short_side(pixels, size)
         height, width = image.shape[:2]
