@@ -12,17 +12,25 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from editor.main_window import MainWindow
-from editor.resources import APP_NAME
+from editor.resources import APP_NAME, app_version, icon_paths
 from editor.settings import APPLICATION, ORGANIZATION
+from engine import api
 
 USAGE = """usage: python -m editor [FILES...]
+       python -m editor --self-test | --version
 
 Open the photo-restoration editor with each FILE (a photo, or an .ora document saved by the
 editor); one window per file. Qt's own options (for example -platform offscreen) are
-accepted too."""
+accepted too.
+
+  --self-test  check the installation without opening a window: every shipped model is
+               loaded (checksum included) and run on a bundled photo; prints one line and
+               exits 0, or 1 naming what is wrong
+  --version    print the version and exit"""
 
 
 def start(window: MainWindow, files: list[Path]) -> None:
@@ -49,12 +57,32 @@ def _parse(args: list[str]) -> tuple[list[Path], str | None]:
     return [Path(arg) for arg in args], None
 
 
+def self_test() -> int:
+    """`--self-test`: the engine's installation check, reported on one line; no window."""
+    report = api.self_test()
+    print(report.line(), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _app_icon() -> QIcon:
+    icon = QIcon()
+    for path in icon_paths():
+        icon.addFile(str(path))
+    return icon
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the editor until its windows are closed; returns the process exit status."""
     argv = list(sys.argv if argv is None else argv)
+    # Answered before any QApplication exists: they need no display (CI, a headless check).
     if any(arg in ("-h", "--help") for arg in argv[1:]):
         print(USAGE)
         return 0
+    if "--version" in argv[1:]:
+        print(f"{APP_NAME} {app_version()}")
+        return 0
+    if "--self-test" in argv[1:]:
+        return self_test()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(argv)
     # A new QApplication strips the options it understands; an existing one (tests) has
@@ -68,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(app_version())
+    app.setWindowIcon(_app_icon())
+    # Matches the installed .desktop file's name, so Wayland/X11 docks show its icon.
+    app.setDesktopFileName("restoration-editor")
     window = create_window(files)
     status = app.exec()
     del window

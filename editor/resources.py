@@ -1,4 +1,4 @@
-"""The editor's bundled files: the sample photos and their credits.
+"""The editor's bundled files (sample photos, their credits, the icon) and its version.
 
 The same lookup as `engine.weights.resources_dir` (which the editor may not import): the
 PyInstaller bundle's ``resources/`` when frozen, else the repository's.
@@ -7,10 +7,21 @@ PyInstaller bundle's ``resources/`` when frozen, else the repository's.
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 from pathlib import Path
 
 APP_NAME = "Restoration Editor"
-VERSION = "0.1.0"
+DISTRIBUTION = "rebuilding-image"  # the name in pyproject.toml; its metadata has the version
+ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
+
+
+def app_version() -> str:
+    """The installed package's version (the frozen bundle carries a copy of its metadata)."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        # A source tree run without `pip install -e .`: there is no version to tell.
+        return "(version unknown)"
 
 
 def resources_dir() -> Path:
@@ -18,6 +29,13 @@ def resources_dir() -> Path:
     if bundle:
         return Path(bundle) / "resources"
     return Path(__file__).resolve().parent.parent / "resources"
+
+
+def icon_paths(root: Path | None = None) -> list[Path]:
+    """The application icon's PNG renderings that exist, smallest first."""
+    folder = (root or resources_dir()) / "icons"
+    paths = (folder / f"restoration-editor-{size}.png" for size in ICON_SIZES)
+    return [path for path in paths if path.is_file()]
 
 
 def sample_photos(root: Path | None = None) -> list[Path]:
@@ -51,7 +69,7 @@ def about_markdown(root: Path | None = None) -> str:
         "##" + line if line.startswith("#") else line for line in credits.split("\n")
     )
     return (
-        f"## {APP_NAME} {VERSION}\n\n"
+        f"## {APP_NAME} {app_version()}\n\n"
         "Restore old photos: denoise, paint over scratches and inpaint them, colorize, "
         "compare before and after, export.\n\n"
         "Licensed under the MIT licence.\n\n"

@@ -42,6 +42,7 @@ from engine.options import DeviceKind, ModelInfo, NoiseKind
 from engine.tiling import CancelToken, TilePlan, TileProgress, is_out_of_memory
 
 if TYPE_CHECKING:
+    from engine.selftest import SelfTestReport
     from engine.tasks.base import InferenceModel
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "is_supported_image_path",
     "read_image",
     "read_mask",
+    "self_test",
     "write_image",
 ]
 
@@ -283,3 +285,16 @@ def detect_scratches(
 
     image = _check_image(image)
     return _detect(image, _check_strength(sensitivity), cancel)
+
+
+def self_test(
+    resources: Path | None = None, device: DeviceKind | str = DeviceKind.CPU
+) -> SelfTestReport:
+    """Check every shipped model (checksum, a run, a sane result) and the image codecs.
+
+    Returns an `engine.selftest.SelfTestReport` (`.ok`, `.line()`); never raises for a
+    broken installation: the report names what is wrong.
+    """
+    from engine.selftest import run_self_test
+
+    return run_self_test(resources, str(device))
