@@ -159,6 +159,30 @@ class GatedUpConv2d(nn.Module):
 ATTENTION_CHUNK_ELEMENTS = 1 << 22
 
 
+def push_pull_fill(rgb: torch.Tensor, hole: torch.Tensor, gain: float = 4.0) -> torch.Tensor:
+    """Fill the holes of ``rgb`` (B, C, H, W) smoothly from the known pixels around them.
+
+    A push-pull pyramid (normalised convolution): known pixels are averaged down to 1×1, then
+    each level, coming back up, keeps its own average where enough of its block was known
+    (weight ``gain × known share``, capped at 1) and takes the upsampled coarser fill elsewhere.
+    On the benchmark's masks its hole PSNR matches OpenCV's Telea, batched, on any device,
+    with no parameters. ``hole`` is (B, 1, H, W), 1 = hole; known pixels come back unchanged.
+    """
+    valid = 1.0 - hole
+    colour, weight = rgb * valid, valid
+    levels = []
+    while min(colour.shape[-2:]) > 1:
+        levels.append((colour, weight))
+        colour = F.avg_pool2d(colour, 2, ceil_mode=True)
+        weight = F.avg_pool2d(weight, 2, ceil_mode=True)
+    fill = colour / weight.clamp_min(1e-6)
+    for colour, weight in reversed(levels):
+        up = F.interpolate(fill, size=colour.shape[-2:], mode="bilinear", align_corners=False)
+        alpha = (weight * gain).clamp(max=1.0)
+        fill = alpha * (colour / weight.clamp_min(1e-6)) + (1.0 - alpha) * up
+    return rgb * valid + fill * hole
+
+
 def chunked_attention(q: torch.Tensor, k_t: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """``softmax(q @ k_t, dim=-1) @ v`` (no logit scaling), for (B, N, C), (B, C, M), (B, M, Cv).
 

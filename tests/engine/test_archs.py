@@ -293,8 +293,9 @@ def test_generator_trains_every_parameter(name: str) -> None:
     assert missing == []
 
 
-def test_inpaint_forward_ignores_pixels_under_the_hole() -> None:
-    net = build_arch("inpaint_gated", base_channels=4).eval()
+@pytest.mark.parametrize("prefill", [False, True])
+def test_inpaint_forward_ignores_pixels_under_the_hole(prefill: bool) -> None:
+    net = build_arch("inpaint_gated", base_channels=4, prefill=prefill).eval()
     x = _example_input(net, 32, 32)
     garbage = x.clone()
     hole = garbage[:, 3:4].expand(-1, 3, -1, -1) > 0.5
@@ -312,6 +313,34 @@ def test_inpaint_forward_ignores_pixels_under_the_hole() -> None:
     assert coarse_a.abs().max() <= 1.0
     with pytest.raises(ValueError):
         net(x[:, :3])  # RGB without its mask
+
+
+def test_push_pull_fill_keeps_known_pixels_and_fills_holes_from_their_surroundings() -> None:
+    # A horizontal ramp with a hole in the middle: the fill follows the ramp's level.
+    ramp = torch.linspace(-1, 1, 40).expand(1, 3, 24, 40).clone()
+    hole = torch.zeros(1, 1, 24, 40)
+    hole[..., 8:16, 15:25] = 1
+    filled = layers.push_pull_fill(ramp * (1 - hole), hole)
+    known = hole.expand_as(ramp) == 0
+    assert torch.equal(filled[known], ramp[known])
+    inside = filled[..., 8:16, 15:25]
+    assert (inside - ramp[..., 8:16, 15:25]).abs().max() < 0.15
+    # A flat colour stays exactly that colour, holes of any shape and odd sizes included.
+    flat = torch.full((2, 3, 17, 23), 0.3)
+    holes = (torch.rand(2, 1, 17, 23) > 0.6).float()
+    assert torch.allclose(layers.push_pull_fill(flat * (1 - holes), holes), flat, atol=1e-5)
+
+
+def test_prefilled_inpainter_starts_as_the_push_pull_fill_and_learns_a_correction() -> None:
+    net = build_arch("inpaint_gated", base_channels=4, prefill=True)
+    x = _example_input(net, 32, 32)
+    hole = x[:, 3:4]
+    expected = layers.push_pull_fill(x[:, :3] * (1 - hole), hole).clamp(-1, 1)
+    coarse, refined = net(x, return_coarse=True)
+    assert torch.allclose(coarse, expected) and torch.allclose(refined, expected)
+    (refined - 0.5).square().mean().backward()
+    # Zero-initialised heads still receive a gradient, so the correction can be learned.
+    assert net.refine_decoder[-2].weight.grad.abs().sum() > 0
 
 
 def test_colorize_dropout_flag() -> None:
