@@ -63,11 +63,18 @@ def opencv_method(flag: int) -> Method:
     return run
 
 
+def damage(clean: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The photo with its holes zeroed: what is under a hole must not matter."""
+    damaged = clean.copy()
+    damaged[hole] = 0
+    return damaged
+
+
 def score(method: Method, images: list[np.ndarray], masks: list[np.ndarray]) -> dict:
     values, seconds = [], 0.0
+    method(damage(images[0], masks[0]), masks[0])  # warm-up: loading is not inpainting time
     for clean, hole in zip(images, masks, strict=True):
-        damaged = clean.copy()
-        damaged[hole] = 0  # what is under the hole must not matter
+        damaged = damage(clean, hole)
         started = time.perf_counter()
         filled = method(damaged, hole)
         seconds += time.perf_counter() - started
