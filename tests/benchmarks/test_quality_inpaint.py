@@ -59,3 +59,14 @@ def test_speed_benchmark_scratches_are_thin_strokes_of_the_asked_count():
     assert 0 < mask.mean() < 0.05
     again = speed_inpaint.strokes(400, 600, 6, 100, 5, seed=3)
     np.testing.assert_array_equal(mask, again)
+
+
+def test_push_pull_peer_keeps_known_pixels_and_beats_a_black_hole():
+    clean = _photo()
+    hole = np.zeros(clean.shape[:2], bool)
+    hole[12:22, 20:34] = True
+    fill = q.push_pull_method()
+    out = fill(q.damage(clean, hole), hole)
+    np.testing.assert_array_equal(out[~hole], clean[~hole])
+    zero = q.score(lambda d, m: d, [clean], [hole])
+    assert q.score(fill, [clean], [hole])["hole_psnr"] > zero["hole_psnr"] + 10
