@@ -61,21 +61,29 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def child_engine(width: int, height: int, tile: int | None, threads: int) -> dict:
+def shipped_or_untrained(task: str, arch: str, kwargs: dict) -> tuple[Path | None, str]:
+    """(weights to pass, label): None for the shipped model of `task` when resources/weights
+    has one, else a temporary file of `arch` with untrained weights (speed and memory do not
+    depend on the weight values)."""
     from engine import api
     from engine.archs import build_arch
     from engine.weights import Manifest, save_weights
 
-    image = synthetic_photo(width, height)
-    options = api.RunOptions(device="cpu", tile=tile, threads=threads)
-    label = "shipped weights"
     try:
-        Manifest.load().find("denoise")
+        Manifest.load().find(task)
+        return None, "shipped weights"
     except api.ModelUnavailable:
-        tmp = Path(tempfile.mkdtemp()) / "denoise.pt"
-        save_weights(tmp, build_arch(SHIPPED_ARCH, **SHIPPED_DENOISER), task="denoise")
-        options = api.RunOptions(device="cpu", tile=tile, threads=threads, weights=tmp)
-        label = f"{SHIPPED_ARCH} {SHIPPED_DENOISER} (untrained)"
+        tmp = Path(tempfile.mkdtemp()) / f"{task}.pt"
+        save_weights(tmp, build_arch(arch, **kwargs), task=task)
+        return tmp, f"{arch} {kwargs} (untrained)"
+
+
+def child_engine(width: int, height: int, tile: int | None, threads: int) -> dict:
+    from engine import api
+
+    image = synthetic_photo(width, height)
+    weights, label = shipped_or_untrained("denoise", SHIPPED_ARCH, SHIPPED_DENOISER)
+    options = api.RunOptions(device="cpu", tile=tile, threads=threads, weights=weights)
     tiles = []
     baseline = _rss_mb()
     started = time.perf_counter()

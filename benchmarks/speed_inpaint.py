@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,21 +30,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from speed import shipped_or_untrained, synthetic_photo  # noqa: E402
+
 from engine import api  # noqa: E402
 from engine.tasks.inpaint import find_regions  # noqa: E402
 
 SHIPPED_ARCH = "inpaint_gated"
 SHIPPED_KWARGS = {"base_channels": 16, "prefill": True}
-
-
-def photo(width: int, height: int, seed: int = 0) -> np.ndarray:
-    """Smooth gradients plus fine noise: a stand-in for a scan (content does not matter)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height:64, 0:width:64].astype(np.float32)
-    small = np.stack([np.sin(x / 300 + c) * np.cos(y / 200) for c in range(3)], axis=2)
-    image = cv2.resize(small * 60 + 128, (width, height), interpolation=cv2.INTER_LINEAR)
-    image += rng.normal(0, 6, (height, width, 1)).astype(np.float32)
-    return np.clip(image, 0, 255).astype(np.uint8)
 
 
 def strokes(
@@ -74,34 +65,19 @@ def timed(run, repeat: int) -> float:
     return statistics.median(times)
 
 
-def options_and_label(threads: int) -> tuple[api.RunOptions, str]:
-    from engine.weights import Manifest
-
-    try:
-        Manifest.load().find("inpaint")
-        return api.RunOptions(device="cpu", threads=threads), "shipped weights"
-    except api.ModelUnavailable:
-        from engine.archs import build_arch
-        from engine.weights import save_weights
-
-        tmp = Path(tempfile.mkdtemp()) / "inpaint.pt"
-        save_weights(tmp, build_arch(SHIPPED_ARCH, **SHIPPED_KWARGS), task="inpaint")
-        label = f"{SHIPPED_ARCH} {SHIPPED_KWARGS} (untrained)"
-        return api.RunOptions(device="cpu", threads=threads, weights=tmp), label
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
-    options, label = options_and_label(args.threads)
+    weights, label = shipped_or_untrained("inpaint", SHIPPED_ARCH, SHIPPED_KWARGS)
+    options = api.RunOptions(device="cpu", threads=args.threads, weights=weights)
     print(f"CPU threads: {args.threads}; model: {label}\n")
     print("| case | method | holes | time (s) |")
     print("|---|---|---|---|")
 
-    image = photo(512, 512)
+    image = synthetic_photo(512, 512)
     # Scratches over the whole frame: one region, the model's full 512×512 resolution.
     hole = strokes(512, 512, 12, 400, 9, seed=1)
     hole[:, :4] = hole[:4, :] = hole[-4:, :] = hole[:, -4:] = True  # span the frame
@@ -111,7 +87,7 @@ def main() -> None:
     telea = timed(lambda: cv2.inpaint(image, hole.astype(np.uint8), 3, cv2.INPAINT_TELEA), 1)
     print(f"| 512×512 | OpenCV Telea (radius 3) | {share} | {telea:.2f} |")
 
-    scan = photo(6000, 4000, seed=2)
+    scan = synthetic_photo(6000, 4000, seed=2)
     scratches = strokes(4000, 6000, 6, 300, 5, seed=3)
     regions, _ = find_regions(scratches)
     region_mp = sum((r.y1 - r.y0) * (r.x1 - r.x0) for r in regions) / 1e6
