@@ -216,16 +216,26 @@ class Trainer:
 
     def _init_generator(self, source: Path) -> None:
         """Start the generator (and its EMA) from another run's EMA weights or from an
-        exported weight file: fine-tuning, e.g. adding the adversarial loss to an L1 model.
-        The critic and the optimisers start fresh."""
+        exported weight file: fine-tuning, e.g. adding the adversarial loss to an L1 model,
+        or growing a trained network deeper (`Generator.grow_from`). The critic and the
+        optimisers start fresh."""
         arch, kwargs, weights = _generator_weights(source)
         model = self.cfg.model
-        if arch != model.generator or kwargs != model.generator_kwargs:
+        if arch != model.generator:
             raise TrainingError(
                 f"{source} holds {arch} {kwargs}, but this run trains "
                 f"{model.generator} {model.generator_kwargs}; set [model] to match"
             )
-        _unwrap(self.generator).load_state_dict(weights)
+        if kwargs == model.generator_kwargs:
+            _unwrap(self.generator).load_state_dict(weights)
+        else:  # a deeper network of the same family, started as the trained smaller one
+            try:
+                _unwrap(self.generator).grow_from(weights, kwargs)
+            except ValueError as exc:
+                raise TrainingError(
+                    f"cannot start {model.generator} {model.generator_kwargs} from {source}, "
+                    f"which holds {kwargs}: {exc}; set [model] to match"
+                ) from exc
         self.ema.load_state_dict(_unwrap(self.generator).state_dict())
 
     # --- checkpoints ------------------------------------------------------------------

@@ -9,6 +9,7 @@ registered too (training rebuilds them by name) but are never run by the inferen
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import torch
@@ -50,6 +51,12 @@ class Generator(nn.Module):
     def bytes_per_pixel(self) -> int:
         """Rough peak float32 activation bytes per input pixel during inference."""
         raise NotImplementedError
+
+    def grow_from(self, state_dict: Mapping[str, torch.Tensor], kwargs: Mapping) -> None:
+        """Start from the weights of a smaller network of the same architecture (built with
+        ``kwargs``) so that this one computes exactly what that one did, and training goes on
+        from there instead of from scratch. Architectures that cannot grow say so."""
+        raise ValueError(f"{type(self).__name__} cannot start from a network of another size")
 
 
 class Discriminator(nn.Module):

@@ -21,6 +21,7 @@ base 24 runs at 2.6 MP/s, base 28 at 2.2, base 32 at 1.9; the budget is 2 MP/s.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import ClassVar
 
 import torch
@@ -105,6 +106,33 @@ class DenoiseResUNet(Generator):
             h = layer(h) + skips.pop()
         # Clean images lie in [-1, 1] whatever the noise did to the input.
         return (x - self.shuffle(self.tail(h))).clamp(-1.0, 1.0)
+
+    def grow_from(self, state_dict: Mapping[str, torch.Tensor], kwargs: Mapping) -> None:
+        """Load a trained network with fewer ``blocks`` (same width) into the first blocks of
+        every stage; each added block has its last convolution zeroed, so it starts as the
+        identity and the grown network computes exactly what the trained one did."""
+        old_blocks = kwargs.get("blocks", 1)
+        if kwargs.get("base_channels", 32) != self.widths[0] or not 1 <= old_blocks <= self.blocks:
+            raise ValueError(
+                f"can grow {dict(kwargs)} into base_channels={self.widths[0]}, "
+                f"blocks={self.blocks} only with the same width and no more blocks"
+            )
+        stages = [d[0] for d in self.down] + [self.bottleneck] + [u[1] for u in self.up]
+        added = [block for stage in stages for block in stage[old_blocks:]]
+        added_keys = {
+            name
+            for name, p in self.named_parameters()
+            if any(p is q for b in added for q in b.parameters())
+        }
+        result = self.load_state_dict(dict(state_dict), strict=False)
+        if result.unexpected_keys or set(result.missing_keys) != added_keys:
+            raise ValueError(
+                "the weights do not match a smaller denoise_resunet: "
+                f"unexpected {result.unexpected_keys[:3]}, missing {result.missing_keys[:3]}"
+            )
+        for block in added:
+            nn.init.zeros_(block.body[2].weight)
+            nn.init.zeros_(block.body[2].bias)
 
     def receptive_margin(self) -> int:
         """The theoretical field reaches ~±52 px (3x3 convs down to 1/8 of the side); a

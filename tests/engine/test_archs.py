@@ -478,3 +478,24 @@ def test_resunet_is_translation_consistent_so_tiles_agree_with_the_whole() -> No
         crop = net(x[..., :128, :128])  # a multiple of 8 at the same phase
     inner = slice(0, 128 - field)
     torch.testing.assert_close(crop[..., inner, inner], whole[..., inner, inner], atol=1e-5, rtol=0)
+
+
+def test_resunet_grows_deeper_computing_exactly_what_the_trained_smaller_one_did() -> None:
+    torch.manual_seed(0)
+    small = build_arch("denoise_resunet", base_channels=4, blocks=1).eval()
+    big = build_arch("denoise_resunet", base_channels=4, blocks=3).eval()
+    big.grow_from(small.state_dict(), {"base_channels": 4, "blocks": 1})
+    x = _example_input(small, 48, 64)
+    with torch.inference_mode():
+        torch.testing.assert_close(big(x), small(x), atol=1e-6, rtol=0)
+    # The added blocks still learn: only their last convolution starts at zero.
+    assert big.bottleneck[1].body[0].weight.abs().sum() > 0
+    assert not torch.equal(big.down[0][0][0].body[0].weight, big.down[0][0][1].body[0].weight)
+    with pytest.raises(ValueError, match="same width"):
+        build_arch("denoise_resunet", base_channels=8, blocks=2).grow_from(
+            small.state_dict(), {"base_channels": 4, "blocks": 1}
+        )
+    with pytest.raises(ValueError, match="no more blocks"):
+        small.grow_from(big.state_dict(), {"base_channels": 4, "blocks": 3})
+    with pytest.raises(ValueError, match="another size"):
+        build_arch("denoise_unet", base_channels=4, max_channels=8).grow_from({}, {})

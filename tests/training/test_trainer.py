@@ -389,6 +389,32 @@ def test_init_from_starts_a_new_run_from_another_runs_ema_generator(photos, tmp_
                  init_from=weights)  # fmt: skip
 
 
+def test_init_from_a_shallower_resunet_grows_it_and_trains_on(photos, tmp_path):
+    def resunet(blocks: int) -> TrainConfig:
+        critic = {"base_channels": 4, "max_channels": 8}
+        model = ModelConfig("denoise_resunet", {"base_channels": 4, "blocks": blocks},
+                            "denoise_patchgan", critic)  # fmt: skip
+        return tiny_config("denoise", steps=2, model=model)
+
+    _trainer(resunet(1), photos, tmp_path / "one").fit()
+    weights = tmp_path / "one.pt"
+    export_run(tmp_path / "one", weights)
+    grown = _trainer(resunet(2), photos, tmp_path / "two", init_from=weights)
+    from engine.archs import build_arch
+
+    small = load_weights(weights)
+    net = build_arch(small.arch, **small.arch_kwargs).eval()
+    net.load_state_dict({k: v.float() for k, v in small.state_dict.items()})
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        expected = net(x)
+        torch.testing.assert_close(grown.ema(x), expected, atol=2e-3, rtol=0)  # float16 file
+    grown.fit()
+    assert grown.step == 2
+    with pytest.raises(TrainingError, match="cannot start"):
+        _trainer(resunet(1), photos, tmp_path / "x", init_from=tmp_path / "two")
+
+
 def test_card_records_training_time_without_resume_pauses_and_appends_notes(photos, tmp_path):
     run = tmp_path / "run"
     _trainer(tiny_config("denoise", steps=2), photos, run).fit()
