@@ -183,6 +183,7 @@ class _StripeAccumulator:
         self.wsum = np.zeros(0, np.float32)
 
     def add(self, y0: int, rows: np.ndarray, wy: np.ndarray) -> None:
+        """Blend `rows` (scaled in place by `wy`) into the buffer at image row `y0`."""
         lo, hi = y0 - self.base, y0 - self.base + rows.shape[0]
         if hi > self.acc.shape[0]:
             acc = np.zeros((hi,) + self.acc.shape[1:], np.float32)
@@ -194,7 +195,8 @@ class _StripeAccumulator:
             self.acc[self.filled : hi] = 0.0
             self.wsum[self.filled : hi] = 0.0
             self.filled = hi
-        self.acc[lo:hi] += rows * wy[:, None, None]
+        rows *= wy[:, None, None]  # the row buffer is ours to scale: no 24 MP temporaries
+        self.acc[lo:hi] += rows
         self.wsum[lo:hi] += wy
 
     def flush_until(self, y: int) -> None:
@@ -202,7 +204,9 @@ class _StripeAccumulator:
         n = y - self.base
         if n <= 0:
             return
-        stripe = self.acc[:n] / self.wsum[:n, None, None]
+        # Normalised in place (these rows leave the buffer next), and `finalize` may use them
+        # as scratch too: fresh arrays of this size cost more in page faults than in maths.
+        stripe = np.divide(self.acc[:n], self.wsum[:n, None, None], out=self.acc[:n])
         self.out[self.base : y] = self.finalize(stripe, self.base, y)
         keep = self.filled - n
         self.acc[:keep] = self.acc[n : self.filled]  # numpy copies overlapping slices safely
@@ -212,18 +216,37 @@ class _StripeAccumulator:
 
 
 class _RowBlender:
-    """Cross-fades the tiles of one row horizontally into a float32 row buffer."""
+    """Cross-fades the tiles of one row horizontally into a float32 row buffer.
 
-    def __init__(self, ys: Span, width: int, channels: int) -> None:
-        self.row = np.zeros((ys.stop - ys.start, width, channels), np.float32)
+    The buffers are kept from row to row (`start_row`): allocating a fresh tile × width
+    buffer per row costs more in page faults than the blending itself.
+    """
+
+    def __init__(self, width: int, channels: int) -> None:
+        self.buffer = np.zeros((0, width, channels), np.float32)
+        self.scratch = np.zeros(0, np.float32)
+        self.row = self.buffer
         self.wsum = np.zeros(width, np.float32)
+
+    def start_row(self, ys: Span) -> None:
+        height = ys.stop - ys.start
+        if height > self.buffer.shape[0]:
+            self.buffer = np.zeros((height,) + self.buffer.shape[1:], np.float32)
+        self.row = self.buffer[:height]
+        self.row.fill(0.0)
+        self.wsum.fill(0.0)
 
     def add(self, xspan: Span, result: np.ndarray) -> None:
         wx = span_weights(xspan)
-        self.row[:, xspan.start : xspan.stop] += result * wx[None, :, None]
+        if self.scratch.size < result.size:
+            self.scratch = np.empty(result.size, np.float32)
+        weighted = self.scratch[: result.size].reshape(result.shape)
+        np.multiply(result, wx[None, :, None], out=weighted)
+        self.row[:, xspan.start : xspan.stop] += weighted
         self.wsum[xspan.start : xspan.stop] += wx
 
     def result(self) -> np.ndarray:
+        """The blended row; valid until the next `start_row`, and the caller may modify it."""
         self.row /= self.wsum[None, :, None]
         return self.row
 
@@ -259,6 +282,7 @@ def iter_tiled(
     acc = _StripeAccumulator(out, out.shape[2], finalize)
     rows = plan_spans(height, plan.tile, plan.overlap, plan.multiple)
     xs = plan_spans(width, plan.tile, plan.overlap, plan.multiple)
+    blender = _RowBlender(width, out.shape[2])
     done = 0
     k = 0
     while k < len(rows):
@@ -267,7 +291,7 @@ def iter_tiled(
         total = done + (len(rows) - k) * len(xs)
 
         try:
-            blender = _RowBlender(ys, width, out.shape[2])
+            blender.start_row(ys)
             for xspan in xs:
                 if cancel is not None:
                     cancel.raise_if_cancelled()

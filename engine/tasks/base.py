@@ -30,12 +30,21 @@ def to_unit(pixels: np.ndarray) -> np.ndarray:
     return pixels.astype(np.float32) / pixel_scale(pixels.dtype)
 
 
-def from_unit(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """float in [0, 1] -> rounded, clipped integer pixels of `dtype` (float: unchanged)."""
+def from_unit(values: np.ndarray, dtype: np.dtype, *, overwrite: bool = False) -> np.ndarray:
+    """float in [0, 1] -> rounded, clipped integer pixels of `dtype` (float: unchanged).
+
+    ``overwrite=True`` lets it use a float32 ``values`` as its scratch buffer: on a 24 MP
+    image the temporaries of the out-of-place form cost more than the arithmetic.
+    """
     if np.issubdtype(dtype, np.floating):
         return values.astype(dtype, copy=False)
     scale = pixel_scale(dtype)
-    return np.clip(values * scale + 0.5, 0, scale).astype(dtype)
+    if overwrite and values.dtype == np.float32 and values.flags.writeable:
+        scaled = np.multiply(values, scale, out=values)
+    else:
+        scaled = values * np.float32(scale)
+    scaled += 0.5
+    return np.clip(scaled, 0, scale, out=scaled).astype(dtype)
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:

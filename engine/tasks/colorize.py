@@ -78,6 +78,6 @@ class Colorizer(InferenceModel):
             rows = slice(y, min(y + _STRIPE_ROWS, height))
             ab = _upsample(ab_small, rows, height, width)
             lab = np.concatenate([lightness[rows, :, None], ab], axis=2)
-            out[rows] = from_unit(lab_to_rgb(lab), image.dtype)
+            out[rows] = from_unit(lab_to_rgb(lab), image.dtype, overwrite=True)
         yield TileProgress(3, 3, side)
         return out

@@ -114,11 +114,15 @@ class Denoiser(InferenceModel):
         def denoise_tile(tile: np.ndarray) -> np.ndarray:
             unit = tile.astype(np.float32) / scale
             cleaned = remove_impulses(unit) if impulses else unit
-            restored = self.predict(cleaned * 2.0 - 1.0) * 0.5 + 0.5
+            restored = self.predict(cleaned * 2.0 - 1.0)
+            restored *= 0.5
+            restored += 0.5
+            if strength >= 1.0:
+                return restored
             return unit + strength * (restored - unit)
 
         def finalize(stripe: np.ndarray, _y0: int, _y1: int) -> np.ndarray:
-            return from_unit(stripe, image.dtype)
+            return from_unit(stripe, image.dtype, overwrite=True)
 
         out = np.empty_like(image)
         yield from iter_tiled(image, denoise_tile, out, plan, finalize, cancel)

@@ -134,7 +134,7 @@ class Inpainter(InferenceModel):
             own = np.isin(labels[rows, cols], region.labels)
             alpha = feathered_alpha(own)[..., None]
             touched = alpha[..., 0] > 0
-            blended = from_unit(crop * (1.0 - alpha) + pred * alpha, image.dtype)
+            blended = from_unit(crop * (1.0 - alpha) + pred * alpha, image.dtype, overwrite=True)
             out[rows, cols][touched] = blended[touched]
             remaining[rows, cols][own] = False
             yield TileProgress(done, len(regions), 0)

@@ -52,6 +52,19 @@ def test_unit_conversion_round_trips_both_bit_depths():
         assert np.array_equal(from_unit(to_unit(pixels), dtype), pixels)
 
 
+def test_unit_conversion_in_place_gives_the_same_pixels_and_leaves_input_alone_otherwise():
+    values = np.linspace(-0.1, 1.1, 3001, dtype=np.float32)  # out of range both ways
+    kept = values.copy()
+    for dtype in (np.uint8, np.uint16):
+        expected = from_unit(values, dtype)
+        assert np.array_equal(values, kept)  # not overwritten unless allowed
+        assert expected[0] == 0 and expected[-1] == np.iinfo(dtype).max
+        assert np.array_equal(from_unit(values.copy(), dtype, overwrite=True), expected)
+    read_only = values.copy()
+    read_only.flags.writeable = False
+    assert np.array_equal(from_unit(read_only, np.uint8, overwrite=True), from_unit(kept, np.uint8))
+
+
 def test_padding_reaches_the_multiple_even_for_tiny_inputs():
     assert pad_to_multiple(torch.zeros(1, 3, 100, 130), 128).shape[-2:] == (128, 256)
     assert pad_to_multiple(torch.zeros(1, 3, 5, 7), 128).shape[-2:] == (128, 128)
