@@ -33,8 +33,12 @@ class Region:
     labels: tuple[int, ...] = ()
 
 
-def _context_margin(height: int, width: int) -> int:
-    return max(32, int(0.5 * max(height, width)))
+def _context_margin(height: int, width: int, thickness: float) -> int:
+    """Context around a hole of this bounding box whose farthest pixel is `thickness` from
+    the nearest known one: as much as the hole is large (measured on the benchmark, half
+    that loses 0.3 dB inside small holes), but a long thin scratch, whose every pixel is
+    close to known ones, needs only a little, so its crop is not shrunk for nothing."""
+    return max(32, min(max(height, width), int(16 * thickness)))
 
 
 def _overlap(a: list[int], b: list[int]) -> bool:
@@ -50,12 +54,16 @@ def find_regions(
     sees it at full resolution); crops that would need shrinking stay separate, so 800 dust
     specks on a 24 MP scan are not all filled from one 1/8-scale prediction.
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), 8)
+    mask8 = mask.astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask8, 8)
+    distance = cv2.distanceTransform(mask8, cv2.DIST_L2, 3) if count > 1 else None
     boxes: list[list[int]] = []
     members: list[list[int]] = []
     for label in range(1, count):
         x, y, w, h, _area = stats[label]
-        m = _context_margin(h, w)
+        box = (slice(y, y + h), slice(x, x + w))
+        thickness = float(distance[box][labels[box] == label].max())
+        m = _context_margin(h, w, thickness)
         boxes.append(
             [
                 max(0, y - m),

@@ -173,6 +173,16 @@ def test_regions_merge_near_holes_and_separate_far_ones():
     assert (first.y1 - first.y0) < 200  # a small crop, not the whole photo
 
 
+def test_context_grows_with_a_blob_but_not_along_a_thin_scratch():
+    mask = np.zeros((2000, 2000), bool)
+    mask[200:260, 200:260] = True  # a 60 px stain: context as wide as the stain
+    mask[1000:1003, 300:1500] = True  # a 1200 px long, 3 px wide scratch
+    stain, scratch = find_regions(mask, max_side=4000)[0]
+    assert (stain.y0, stain.y1, stain.x0, stain.x1) == (140, 320, 140, 320)
+    assert scratch.y1 - scratch.y0 == 3 + 2 * 32  # only the minimum margin across it
+    assert scratch.x1 - scratch.x0 == 1200 + 2 * 32
+
+
 def test_feathered_alpha_is_one_in_the_hole_and_fades_outside():
     hole = np.zeros((50, 50), bool)
     hole[20:30, 20:30] = True
