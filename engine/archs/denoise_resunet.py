@@ -62,37 +62,51 @@ class DenoiseResUNet(Generator):
         base_channels: width at 1/2 of the side; the deeper levels have 2x and 4x of it.
         blocks: residual blocks per level on the way down, in the bottleneck (1/8) and again
             per level on the way up.
+        outer_blocks: blocks at the outermost level (1/2 of the side, down and up) when it
+            should differ from ``blocks``: that level is the slowest per multiply-add on a
+            CPU (narrowest, largest maps), so a deeper network can stay within its speed
+            budget by keeping it shallow.
     """
 
     task: ClassVar[str] = "denoise"
     size_multiple: ClassVar[int] = 2**_LEVELS
 
-    def __init__(self, base_channels: int = 32, blocks: int = 1) -> None:
+    def __init__(
+        self, base_channels: int = 32, blocks: int = 1, outer_blocks: int | None = None
+    ) -> None:
         super().__init__()
         base = check_width("base_channels", base_channels)
         self.blocks = check_width("blocks", blocks)
+        outer = self.blocks if outer_blocks is None else check_width("outer_blocks", outer_blocks)
         self.in_channels = 3
         self.out_channels = 3
         self.widths = [base, 2 * base, 4 * base]
         w = self.widths
+        counts = [outer] + [self.blocks] * (_LEVELS - 1)
 
         self.unshuffle = nn.PixelUnshuffle(2)
         self.head = nn.Conv2d(4 * self.in_channels, w[0], 3, padding=1)
         self.down = nn.ModuleList(
             [
-                nn.Sequential(_stage(w[i], blocks), nn.Conv2d(w[i], w[i + 1], 2, stride=2))
+                nn.Sequential(_stage(w[i], counts[i]), nn.Conv2d(w[i], w[i + 1], 2, stride=2))
                 for i in range(_LEVELS - 1)
             ]
         )
-        self.bottleneck = _stage(w[-1], blocks)
+        self.bottleneck = _stage(w[-1], counts[-1])
         self.up = nn.ModuleList(
             [
-                nn.Sequential(nn.ConvTranspose2d(w[i + 1], w[i], 2, stride=2), _stage(w[i], blocks))
+                nn.Sequential(
+                    nn.ConvTranspose2d(w[i + 1], w[i], 2, stride=2), _stage(w[i], counts[i])
+                )
                 for i in range(_LEVELS - 2, -1, -1)
             ]
         )
         self.tail = nn.Conv2d(w[0], 4 * self.out_channels, 3, padding=1)
         self.shuffle = nn.PixelShuffle(2)
+
+    def _stages(self) -> list[nn.Sequential]:
+        """Every stage of residual blocks, in a fixed order."""
+        return [d[0] for d in self.down] + [self.bottleneck] + [u[1] for u in self.up]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Denoise ``x`` (B, 3, H, W), H and W multiples of 8."""
@@ -108,31 +122,31 @@ class DenoiseResUNet(Generator):
         return (x - self.shuffle(self.tail(h))).clamp(-1.0, 1.0)
 
     def grow_from(self, state_dict: Mapping[str, torch.Tensor], kwargs: Mapping) -> None:
-        """Load a trained network with fewer ``blocks`` (same width) into the first blocks of
-        every stage; each added block has its last convolution zeroed, so it starts as the
-        identity and the grown network computes exactly what the trained one did."""
-        old_blocks = kwargs.get("blocks", 1)
-        if kwargs.get("base_channels", 32) != self.widths[0] or not 1 <= old_blocks <= self.blocks:
+        """Load a trained network of the same width and other block counts (``kwargs``).
+
+        Blocks both have are copied; a block only this one has starts as the identity (its
+        last convolution zeroed), so a network grown deeper computes exactly what the
+        trained one did. A block only the trained one has is dropped: that changes the
+        output, and the trimmed network needs some training to recover.
+        """
+        if kwargs.get("base_channels", 32) != self.widths[0]:
             raise ValueError(
-                f"can grow {dict(kwargs)} into base_channels={self.widths[0]}, "
-                f"blocks={self.blocks} only with the same width and no more blocks"
+                f"can start base_channels={self.widths[0]} only from the same width, "
+                f"not from {dict(kwargs)}"
             )
-        stages = [d[0] for d in self.down] + [self.bottleneck] + [u[1] for u in self.up]
-        added = [block for stage in stages for block in stage[old_blocks:]]
-        added_keys = {
-            name
-            for name, p in self.named_parameters()
-            if any(p is q for b in added for q in b.parameters())
-        }
-        result = self.load_state_dict(dict(state_dict), strict=False)
-        if result.unexpected_keys or set(result.missing_keys) != added_keys:
-            raise ValueError(
-                "the weights do not match a smaller denoise_resunet: "
-                f"unexpected {result.unexpected_keys[:3]}, missing {result.missing_keys[:3]}"
-            )
-        for block in added:
-            nn.init.zeros_(block.body[2].weight)
-            nn.init.zeros_(block.body[2].bias)
+        source = DenoiseResUNet(**kwargs)
+        source.load_state_dict(dict(state_dict))  # raises on anything that does not fit
+        own, theirs = self._stages(), source._stages()
+        self.load_state_dict(
+            {k: v for k, v in source.state_dict().items() if ".body." not in k}, strict=False
+        )
+        for stage, trained in zip(own, theirs, strict=True):
+            for i, block in enumerate(stage):
+                if i < len(trained):
+                    block.load_state_dict(trained[i].state_dict())
+                else:
+                    nn.init.zeros_(block.body[2].weight)
+                    nn.init.zeros_(block.body[2].bias)
 
     def receptive_margin(self) -> int:
         """The theoretical field reaches ~±52 px (3x3 convs down to 1/8 of the side); a

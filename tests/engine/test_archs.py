@@ -495,7 +495,20 @@ def test_resunet_grows_deeper_computing_exactly_what_the_trained_smaller_one_did
         build_arch("denoise_resunet", base_channels=8, blocks=2).grow_from(
             small.state_dict(), {"base_channels": 4, "blocks": 1}
         )
-    with pytest.raises(ValueError, match="no more blocks"):
-        small.grow_from(big.state_dict(), {"base_channels": 4, "blocks": 3})
+    with pytest.raises(RuntimeError):  # the weights are not what the kwargs say
+        big.grow_from(small.state_dict(), {"base_channels": 4, "blocks": 2})
     with pytest.raises(ValueError, match="another size"):
         build_arch("denoise_unet", base_channels=4, max_channels=8).grow_from({}, {})
+
+
+def test_resunet_outer_level_can_be_kept_shallow_and_trimmed_from_a_deeper_one() -> None:
+    torch.manual_seed(0)
+    deep = build_arch("denoise_resunet", base_channels=4, blocks=2).eval()
+    trimmed = build_arch("denoise_resunet", base_channels=4, blocks=2, outer_blocks=1).eval()
+    assert len(trimmed.down[0][0]) == len(trimmed.up[-1][1]) == 1
+    assert len(trimmed.down[1][0]) == len(trimmed.bottleneck) == len(trimmed.up[0][1]) == 2
+    trimmed.grow_from(deep.state_dict(), {"base_channels": 4, "blocks": 2})
+    kept = deep.state_dict()
+    for name, value in trimmed.state_dict().items():
+        assert torch.equal(value, kept[name])  # everything both have is the trained copy
+    assert count_parameters(trimmed) < count_parameters(deep)

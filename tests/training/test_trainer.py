@@ -411,8 +411,10 @@ def test_init_from_a_shallower_resunet_grows_it_and_trains_on(photos, tmp_path):
         torch.testing.assert_close(grown.ema(x), expected, atol=2e-3, rtol=0)  # float16 file
     grown.fit()
     assert grown.step == 2
+    wider = resunet(1)
+    wider.model.generator_kwargs["base_channels"] = 8
     with pytest.raises(TrainingError, match="cannot start"):
-        _trainer(resunet(1), photos, tmp_path / "x", init_from=tmp_path / "two")
+        _trainer(wider, photos, tmp_path / "x", init_from=tmp_path / "two")
 
 
 def test_card_records_training_time_without_resume_pauses_and_appends_notes(photos, tmp_path):
