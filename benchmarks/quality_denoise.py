@@ -75,8 +75,8 @@ def noise_std(noisy: np.ndarray, clean: np.ndarray) -> float:
 # --- methods ----------------------------------------------------------------------------
 
 
-def engine_method(weights: Path | None) -> Method:
-    options = api.RunOptions(device="cpu", weights=weights)
+def engine_method(weights: Path | None, precision: str = "auto") -> Method:
+    options = api.RunOptions(device="cpu", weights=weights, precision=api.Precision(precision))
 
     def run(noisy: np.ndarray, _std: float) -> np.ndarray:
         if noisy.dtype == np.uint8:
@@ -219,10 +219,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--peers", nargs="*", default=["nlm", "bm3d"], choices=["nlm", "bm3d"])
     parser.add_argument("--bm3d-limit", type=int, default=4, help="BM3D on the first N images")
     parser.add_argument("--skip-impulse", action="store_true", help="Gaussian part only")
+    parser.add_argument(
+        "--also-float32",
+        action="store_true",
+        help="score every model a second time in float32 (the engine's precision=full), "
+        "to measure what the default reduced precision costs",
+    )
 
 
 def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
     engines = {label: engine_method(file) for label, file in model_files(args).items()}
+    if args.also_float32:
+        for label, file in model_files(args).items():
+            engines[f"{label}, float32"] = engine_method(file, "full")
     peers = {"OpenCV NL-means (oracle σ)": nlm} if "nlm" in args.peers else {}
     gaussian_rows({**engines, **peers}, args, emit)
     if not args.skip_impulse:

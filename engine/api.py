@@ -38,7 +38,7 @@ from engine.io import (
     read_mask,
     write_image,
 )
-from engine.options import DeviceKind, ModelInfo, NoiseKind
+from engine.options import DeviceKind, ModelInfo, NoiseKind, Precision
 from engine.tiling import CancelToken, TilePlan, TileProgress, is_out_of_memory
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ __all__ = [
     "ModelUnavailable",
     "NoiseKind",
     "OutOfMemory",
+    "Precision",
     "Progress",
     "ProgressCallback",
     "RunOptions",
@@ -89,6 +90,7 @@ class RunOptions:
     threads: int | None = None  # CPU threads; None = torch's default
     weights: Path | None = None  # an explicit weight file instead of the shipped model
     resources: Path | None = None  # another resources/ folder (tests, installers)
+    precision: Precision | str = Precision.AUTO  # FULL: float32 everywhere (see Precision)
 
 
 @dataclass(frozen=True)
@@ -194,8 +196,20 @@ def _load(task: str, options: RunOptions, variant: str = "blind") -> InferenceMo
         raise InvalidRequest(f"threads must be a whole number of at least 1, got {options.threads}")
     set_cpu_threads(options.threads)
     device = resolve_device(options.device)
+    try:
+        precision = Precision(options.precision)
+    except ValueError:
+        choices = ", ".join(p.value for p in Precision)
+        raise InvalidRequest(
+            f"precision must be one of {choices}, got {options.precision!r}"
+        ) from None
     return models.load_model(
-        task, device, variant=variant, weights=options.weights, resources=options.resources
+        task,
+        device,
+        variant=variant,
+        weights=options.weights,
+        resources=options.resources,
+        full_precision=precision is Precision.FULL,
     )
 
 

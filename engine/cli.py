@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--tile", type=_positive(int), help="tile size in pixels (default: automatic)"
     )
     parser.add_argument("--threads", type=_positive(int), help="CPU threads")
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "full"],
+        default="auto",
+        help="auto: reduced precision where native and harmless (default); full: float32",
+    )
     parser.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
     parser.add_argument(
         "--noise",
@@ -194,7 +200,11 @@ def _run_one(job: Job, args: argparse.Namespace, options: api.RunOptions, bar: P
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = api.RunOptions(
-        device=args.device, tile=args.tile, threads=args.threads, weights=args.weights
+        device=args.device,
+        tile=args.tile,
+        threads=args.threads,
+        weights=args.weights,
+        precision=api.Precision(args.precision),
     )
     try:
         jobs = plan_jobs(args.inputs, args.output, args.mask, args.task)

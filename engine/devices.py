@@ -51,6 +51,19 @@ def use_half_precision(device: torch.device) -> bool:
     return device.type == "cuda"
 
 
+def cpu_has_native_bfloat16() -> bool:
+    """True when this CPU computes bfloat16 dot products in hardware (AVX-512 BF16 or AMX),
+    where oneDNN's bfloat16 convolutions beat float32 ones; elsewhere they are emulated and
+    slower, so the engine stays in float32."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    try:
+        return torch.backends.mkldnn.is_available() and any(
+            getattr(torch.cpu, name, lambda: False)() for name in probes
+        )
+    except RuntimeError:  # a build without the probes' back end
+        return False
+
+
 def set_cpu_threads(threads: int | None) -> None:
     """Respect the caller's CPU thread count (None leaves torch's default)."""
     if threads is not None:

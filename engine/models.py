@@ -51,12 +51,13 @@ def load_model(
     variant: str = "blind",
     weights: Path | None = None,
     resources: Path | None = None,
+    full_precision: bool = False,
 ) -> InferenceModel:
     """The task's model on `device`, loaded (and checked) once, then served from a cache."""
     if task not in TASK_MODELS:
         raise ModelUnavailable(f"unknown task '{task}'; known: {', '.join(TASK_MODELS)}")
     identity, load = _locate(task, variant, weights, resources)
-    key = (*identity, str(device))
+    key = (*identity, str(device), full_precision)
     with _lock:
         if key not in _cache:
             weight_file = load()
@@ -71,7 +72,9 @@ def load_model(
                 raise ModelUnavailable(f"{identity[0]} has an invalid resolution {resolution!r}")
             while len(_cache) >= _CACHE_SIZE:  # keep memory bounded: forget the oldest
                 _cache.pop(next(iter(_cache)))
-            _cache[key] = TASK_MODELS[task](net, device, resolution=resolution)
+            _cache[key] = TASK_MODELS[task](
+                net, device, resolution=resolution, full_precision=full_precision
+            )
         return _cache[key]
 
 

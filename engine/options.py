@@ -13,6 +13,15 @@ class DeviceKind(StrEnum):
     MPS = "mps"
 
 
+class Precision(StrEnum):
+    """AUTO: a network runs in reduced precision where the hardware does it natively and the
+    task was measured to lose nothing by it (float16 on CUDA; bfloat16 on CPUs with AVX-512
+    BF16 or AMX, for the denoiser: 2.5x faster here, < 0.01 dB). FULL: float32 everywhere."""
+
+    AUTO = "auto"
+    FULL = "full"
+
+
 class NoiseKind(StrEnum):
     """What the user believes the noise is. AUTO and the others use the blind model unless
     a dedicated model for the kind is installed; SALT_AND_PEPPER also removes impulses first."""

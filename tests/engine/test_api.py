@@ -117,6 +117,17 @@ def test_out_of_range_settings_are_invalid_requests(options):
         api.colorize(_photo(), strength="x", options=options)
     with pytest.raises(api.InvalidRequest, match="threads"):
         api.denoise(_photo(), options=api.RunOptions(threads=0, resources=options.resources))
+    with pytest.raises(api.InvalidRequest, match="precision must be one of auto, full"):
+        api.denoise(_photo(), options=api.RunOptions(precision="half", resources=options.resources))
+
+
+def test_full_precision_is_a_separate_float32_model(options):
+    photo = _photo()
+    full = api.RunOptions(device="cpu", resources=options.resources, precision=api.Precision.FULL)
+    exact = api.denoise(photo, options=full)
+    assert np.array_equal(api.denoise(photo, options=full), exact)  # deterministic
+    auto = api.denoise(photo, options=options)
+    assert np.abs(auto.astype(int) - exact).max() <= 2  # bfloat16 where native: a level or two
 
 
 def test_a_weight_file_holding_a_critic_or_another_tasks_net_is_refused(tmp_path):

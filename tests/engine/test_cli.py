@@ -40,6 +40,17 @@ def test_single_file_is_restored(tmp_path, capsys):
     assert "1 restored, 0 skipped" in capsys.readouterr().out
 
 
+def test_precision_can_be_forced_to_float32_and_nothing_else(tmp_path, capsys):
+    src = _png(tmp_path / "scan.png")
+    out = tmp_path / "out.png"
+    assert cli.main(["denoise", str(src), "-o", str(out), "--precision", "full", "--quiet"]) == 0
+    assert out.is_file()
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["denoise", str(src), "-o", str(out), "--precision", "half"])
+    assert exit_info.value.code == 2
+    assert "--precision" in capsys.readouterr().err
+
+
 def test_alpha_is_carried_through(tmp_path):
     src = _png(tmp_path / "scan.png", mode="RGBA")
     cli.main(["colorize", str(src), "-o", str(tmp_path / "out.png"), "--quiet"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,30 @@ def _settled(net):
         for _ in range(3):
             net(torch.rand(2, net.in_channels, 256, 256) * 2 - 1)
     return net.eval()
+
+
+def test_bfloat16_autocast_is_for_the_denoiser_on_native_cpus_and_keeps_its_input_exact(
+    monkeypatch,
+):
+    import engine.tasks.base as task_base
+
+    monkeypatch.setattr(task_base, "cpu_has_native_bfloat16", lambda: True)
+    torch.manual_seed(0)
+    net = build_arch("denoise_resunet", base_channels=4)
+    image = np.random.default_rng(0).random((48, 64, 3), dtype=np.float32) * 2 - 1
+    fast, full = Denoiser(net, CPU), Denoiser(copy.deepcopy(net), CPU, full_precision=True)
+    assert fast.autocast_bfloat16 and not full.autocast_bfloat16
+    difference = np.abs(fast.predict(image) - full.predict(image))
+    assert 0 < difference.max() < 0.02  # bfloat16 really ran, and changed little
+    with torch.no_grad():  # a silent noise estimate: the float32 input comes back bit for bit
+        fast.net.tail.weight.zero_()
+        fast.net.tail.bias.zero_()
+    assert np.array_equal(fast.predict(image), image)
+    inpaint = Inpainter(build_arch("inpaint_gated", base_channels=4), CPU)
+    colorize = Colorizer(build_arch("colorize_unet", base_channels=4, max_channels=8), CPU)
+    assert not inpaint.autocast_bfloat16 and not colorize.autocast_bfloat16  # not measured yet
+    monkeypatch.setattr(task_base, "cpu_has_native_bfloat16", lambda: False)
+    assert not Denoiser(net, CPU).autocast_bfloat16
 
 
 def test_unit_conversion_round_trips_both_bit_depths():
