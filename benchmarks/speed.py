@@ -1,12 +1,15 @@
 """Denoising speed and peak memory on a 24-megapixel photo, beside OpenCV's NL-means.
 
     .venv/bin/python benchmarks/speed.py [--sizes 6000x4000 3000x2000] [--tile N]
+        [--precision auto full]
 
 Each measurement runs in its own child process so its peak resident memory (ru_maxrss) is
 its own. The denoiser is the shipped one when resources/weights has it; otherwise the
 shipped-size architecture with untrained weights (speed and memory do not depend on the
 weight values). OpenCV's fastNlMeansDenoisingColored runs on the same image in the same
-run as the reference for the speed ratio.
+run as the reference for the speed ratio. `--precision auto full` measures the engine twice:
+with its default (bfloat16 convolutions on a CPU that has them natively) and in float32, the
+speed of a CPU without them.
 """
 
 from __future__ import annotations
@@ -78,12 +81,16 @@ def shipped_or_untrained(task: str, arch: str, kwargs: dict) -> tuple[Path | Non
         return tmp, f"{arch} {kwargs} (untrained)"
 
 
-def child_engine(width: int, height: int, tile: int | None, threads: int) -> dict:
+def child_engine(width: int, height: int, tile: int | None, threads: int, precision: str) -> dict:
     from engine import api
 
     image = synthetic_photo(width, height)
     weights, label = shipped_or_untrained("denoise", SHIPPED_ARCH, SHIPPED_DENOISER)
-    options = api.RunOptions(device="cpu", tile=tile, threads=threads, weights=weights)
+    options = api.RunOptions(
+        device="cpu", tile=tile, threads=threads, weights=weights, precision=precision
+    )
+    if precision == "full":
+        label += ", float32"
     tiles = []
     baseline = _rss_mb()
     started = time.perf_counter()
@@ -124,9 +131,12 @@ def child_opencv(width: int, height: int, threads: int) -> dict:
     }
 
 
-def _in_child(args: list[str]) -> dict:
+def _in_child(args: list[str], flags: list[str]) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
+        [sys.executable, __file__, *flags, "--child", *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise SystemExit(f"benchmark child failed:\n{out.stderr}")
@@ -140,6 +150,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-opencv", action="store_true")
     parser.add_argument(
+        "--precision",
+        nargs="+",
+        default=["auto"],
+        choices=["auto", "full"],
+        help="the engine's precision(s): auto (bfloat16 on CPUs with it natively), full",
+    )
+    parser.add_argument(
         "--child", nargs=4, metavar=("KIND", "W", "H", "TILE"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
@@ -147,7 +164,7 @@ def main() -> None:
         kind, w, h, tile = args.child
         tile_arg = int(tile) or None
         if kind == "engine":
-            row = child_engine(int(w), int(h), tile_arg, args.threads)
+            row = child_engine(int(w), int(h), tile_arg, args.threads, args.precision[0])
         else:
             row = child_opencv(int(w), int(h), args.threads)
         print(json.dumps(row))
@@ -155,10 +172,16 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         w, h = (int(v) for v in size.lower().split("x"))
-        rows.append((size, _in_child(["engine", str(w), str(h), str(args.tile or 0)])))
+        threads = ["--threads", str(args.threads)]
+        for precision in args.precision:
+            engine = ["engine", str(w), str(h), str(args.tile or 0)]
+            rows.append((size, _in_child(engine, [*threads, "--precision", precision])))
         if not args.skip_opencv:
-            rows.append((size, _in_child(["opencv", str(w), str(h), "0"])))
-    print(f"CPU threads: {args.threads}\n")
+            rows.append((size, _in_child(["opencv", str(w), str(h), "0"], threads)))
+    from engine.devices import cpu_has_native_bfloat16
+
+    bf16 = "yes" if cpu_has_native_bfloat16() else "no"
+    print(f"CPU threads: {args.threads}; native bfloat16 (AVX-512 BF16 or AMX): {bf16}\n")
     print(
         "| image | method | tile | time (s) | MP/s | peak RSS (MB) | RSS before the call (MB) "
         "| input+output buffers (MB) |"
