@@ -41,6 +41,9 @@ class Generator(nn.Module):
     role: ClassVar[str] = "generator"
     task: ClassVar[str]
     size_multiple: ClassVar[int]
+    # True when running the convolutions in bfloat16 was measured to change nothing that
+    # matters; the engine then may, on CPUs that compute bfloat16 natively.
+    bfloat16_safe: ClassVar[bool] = False
     in_channels: int
     out_channels: int
 

@@ -2,7 +2,7 @@
 
 `InferenceModel.predict` owns what every network call needs: tensor conversion, padding to
 the network's size multiple, reduced precision where it is native and measured harmless
-(float16 on CUDA, bfloat16 autocast on CPUs that have it, for tasks that opt in),
+(float16 on CUDA, bfloat16 autocast on CPUs that have it, for networks that opt in),
 `torch.inference_mode()` and cropping back. A task subclass writes only `forward` (the
 network call on a padded tensor) and its own large-image strategy in `run`.
 """
@@ -10,7 +10,6 @@ network call on a padded tensor) and its own large-image strategy in `run`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
 
 import numpy as np
 import torch
@@ -63,13 +62,11 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
 class InferenceModel(ABC):
     """A loaded network on a device, ready to predict on float32 H×W×C arrays.
 
-    ``full_precision`` keeps float32 everywhere. Otherwise CUDA runs float16, and a task whose
-    ``cpu_bfloat16`` is set (its model measured to lose nothing by it) runs its convolutions
-    under bfloat16 autocast on a CPU with native bfloat16; autocast keeps the tensors the
-    network adds its prediction to in float32.
+    ``full_precision`` keeps float32 everywhere. Otherwise CUDA runs float16, and a network
+    marked ``bfloat16_safe`` (measured to lose nothing by it) runs its convolutions under
+    bfloat16 autocast on a CPU with native bfloat16; autocast keeps the tensors the network
+    adds its prediction to in float32.
     """
-
-    cpu_bfloat16: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -84,7 +81,7 @@ class InferenceModel(ABC):
         self.dtype = torch.float16 if half else torch.float32
         self.autocast_bfloat16 = (
             device.type == "cpu"
-            and self.cpu_bfloat16
+            and bool(getattr(net, "bfloat16_safe", False))
             and not full_precision
             and cpu_has_native_bfloat16()
         )

@@ -94,11 +94,6 @@ def impulse_share(image: np.ndarray, stripes: int = 16) -> float:
 class Denoiser(InferenceModel):
     """RGB in [-1, 1] -> RGB in [-1, 1]."""
 
-    # The network predicts the noise and subtracts it from the float32 input, so bfloat16
-    # only touches the noise estimate: on CBSD68 it changed PSNR by < 0.01 dB and ran the
-    # convolutions 2.5x faster (benchmarks/results/denoise_bfloat16.json).
-    cpu_bfloat16 = True
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
