@@ -1,4 +1,4 @@
-"""User preferences kept in QSettings: device, tile size, CPU threads, recent files."""
+"""User preferences kept in QSettings: device, tile size, CPU threads, precision, recent files."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ _DEVICE_LABELS = {
     "mps": "Apple GPU (MPS)",
     "cpu": "CPU",
 }
+_PRECISION_LABELS = {
+    "auto": "Fast (reduced precision where the hardware has it)",
+    "full": "Full (float32 throughout)",
+}
 
 
 def settings() -> QSettings:
@@ -39,15 +43,18 @@ class Preferences:
     device: str = "auto"
     tile: int = 0  # 0 = automatic from free memory
     threads: int = 0  # 0 = torch's default
+    precision: str = "auto"  # an api.Precision value
 
     @classmethod
     def load(cls, store: QSettings | None = None) -> Preferences:
         store = store or settings()
         device = str(store.value("engine/device", "auto"))
+        precision = str(store.value("engine/precision", "auto"))
         return cls(
             device=device if device in _DEVICE_LABELS else "auto",
             tile=valid_tile(_int(store.value("engine/tile", 0))),
             threads=_int(store.value("engine/threads", 0)),
+            precision=precision if precision in _PRECISION_LABELS else "auto",
         )
 
     def save(self, store: QSettings | None = None) -> None:
@@ -55,10 +62,14 @@ class Preferences:
         store.setValue("engine/device", self.device)
         store.setValue("engine/tile", self.tile)
         store.setValue("engine/threads", self.threads)
+        store.setValue("engine/precision", self.precision)
 
     def run_options(self) -> api.RunOptions:
         return api.RunOptions(
-            device=self.device, tile=valid_tile(self.tile) or None, threads=self.threads or None
+            device=self.device,
+            tile=valid_tile(self.tile) or None,
+            threads=self.threads or None,
+            precision=api.Precision(self.precision),
         )
 
 
@@ -110,7 +121,7 @@ class TileSpinBox(QSpinBox):
 
 
 class PreferencesDialog(QDialog):
-    """Device (only available ones enabled), tile size, CPU threads."""
+    """Device (only available ones enabled), tile size, CPU threads, precision."""
 
     def __init__(
         self, prefs: Preferences, available: list[str] | None, parent: QWidget | None = None
@@ -130,10 +141,15 @@ class PreferencesDialog(QDialog):
         self.threads.setRange(0, 256)
         self.threads.setSpecialValueText("Default")
         self.threads.setValue(prefs.threads)
+        self.precision = QComboBox()
+        for key, label in _PRECISION_LABELS.items():
+            self.precision.addItem(label, key)
+        self.precision.setCurrentIndex(max(0, self.precision.findData(prefs.precision)))
         form = QFormLayout(self)
         form.addRow("Device", self.device)
         form.addRow("Tile size", self.tile)
         form.addRow("CPU threads", self.threads)
+        form.addRow("Precision", self.precision)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -146,4 +162,5 @@ class PreferencesDialog(QDialog):
             device=self.device.currentData(),
             tile=valid_tile(self.tile.value()),
             threads=self.threads.value(),
+            precision=self.precision.currentData(),
         )

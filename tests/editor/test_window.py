@@ -198,6 +198,21 @@ def test_the_tile_size_is_automatic_or_at_least_64(qtbot, settings_file) -> None
     assert Preferences(tile=16).run_options().tile is None
 
 
+def test_precision_is_a_preference_that_reaches_the_engine(qtbot, settings_file) -> None:
+    from editor.settings import PreferencesDialog
+    from engine import api
+
+    dialog = PreferencesDialog(Preferences(), None)
+    qtbot.addWidget(dialog)
+    assert dialog.preferences().precision == "auto"
+    dialog.precision.setCurrentIndex(dialog.precision.findData("full"))
+    chosen = dialog.preferences()
+    chosen.save(settings_file)
+    assert Preferences.load(settings_file).run_options().precision is api.Precision.FULL
+    settings_file.setValue("engine/precision", "quarter")  # unknown: back to the default
+    assert Preferences.load(settings_file).precision == "auto"
+
+
 def test_the_preferences_dialog_enables_only_available_devices(qtbot) -> None:
     from editor.settings import PreferencesDialog
 
