@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=_positive(int), help="CPU threads")
     parser.add_argument(
         "--precision",
-        choices=["auto", "full"],
-        default="auto",
+        choices=[p.value for p in api.Precision],
+        default=api.Precision.AUTO.value,
         help="auto: reduced precision where native and harmless (default); full: float32",
     )
     parser.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")

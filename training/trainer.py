@@ -228,7 +228,7 @@ class Trainer:
             )
         if kwargs == model.generator_kwargs:
             _unwrap(self.generator).load_state_dict(weights)
-        else:  # a deeper network of the same family, started as the trained smaller one
+        else:  # the same family at another size, started from the trained one
             try:
                 _unwrap(self.generator).grow_from(weights, kwargs)
             except ValueError as exc:

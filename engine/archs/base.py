@@ -56,9 +56,10 @@ class Generator(nn.Module):
         raise NotImplementedError
 
     def grow_from(self, state_dict: Mapping[str, torch.Tensor], kwargs: Mapping) -> None:
-        """Start from the weights of a smaller network of the same architecture (built with
-        ``kwargs``) so that this one computes exactly what that one did, and training goes on
-        from there instead of from scratch. Architectures that cannot grow say so."""
+        """Start from the weights of a trained network of the same architecture built with
+        other ``kwargs`` (e.g. fewer blocks: this one then computes exactly what that one
+        did), so training goes on from there instead of from scratch. Architectures that
+        cannot do this say so."""
         raise ValueError(f"{type(self).__name__} cannot start from a network of another size")
 
 
