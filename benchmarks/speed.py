@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 # The CPU-sized denoiser we ship, used when no trained weights are installed yet.
 SHIPPED_ARCH = "denoise_resunet"
-SHIPPED_DENOISER = {"base_channels": 24, "blocks": 2}
+SHIPPED_DENOISER = {"base_channels": 24, "blocks": 3, "outer_blocks": 2}
 
 
 def synthetic_photo(width: int, height: int, seed: int = 0) -> np.ndarray:
