@@ -228,10 +228,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
-    engines = {label: engine_method(file) for label, file in model_files(args).items()}
+    files = model_files(args)
+    engines = {label: engine_method(file) for label, file in files.items()}
     if args.also_float32:
-        for label, file in model_files(args).items():
-            engines[f"{label}, float32"] = engine_method(file, "full")
+        engines.update(
+            {f"{label}, float32": engine_method(f, "full") for label, f in files.items()}
+        )
     peers = {"OpenCV NL-means (oracle σ)": nlm} if "nlm" in args.peers else {}
     gaussian_rows({**engines, **peers}, args, emit)
     if not args.skip_impulse:

@@ -87,9 +87,13 @@ def child_engine(width: int, height: int, tile: int | None, threads: int, precis
     image = synthetic_photo(width, height)
     weights, label = shipped_or_untrained("denoise", SHIPPED_ARCH, SHIPPED_DENOISER)
     options = api.RunOptions(
-        device="cpu", tile=tile, threads=threads, weights=weights, precision=precision
+        device="cpu",
+        tile=tile,
+        threads=threads,
+        weights=weights,
+        precision=api.Precision(precision),
     )
-    if precision == "full":
+    if options.precision is api.Precision.FULL:
         label += ", float32"
     tiles = []
     baseline = _rss_mb()
