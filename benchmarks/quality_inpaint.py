@@ -4,9 +4,9 @@ Protocol: the centre 512×512 crop of each Kodak24 photo; the NVIDIA irregular t
 (../shared/data/bench/masks, white = hole) of one band per row, `r10` (0-10 % of the image)
 … `r60` (50-60 %); image i is paired with the band's i-th mask (sorted by name), so every
 method sees the same holes. Scores: PSNR and SSIM on the whole RGB image, PSNR inside the
-hole alone, and seconds per image. OpenCV's Telea and Navier-Stokes methods (radius 3) and
-the push-pull fill that the shipped generator refines (`engine.archs.layers.push_pull_fill`)
-run in the same run.
+hole alone, and seconds per image. OpenCV's Telea and Navier-Stokes methods (radius 3), the
+harmonic fill that the shipped generator refines (`engine.archs.layers.harmonic_fill`) and the
+cheaper push-pull fill (`push_pull_fill`) run in the same run.
 """
 
 from __future__ import annotations
@@ -91,16 +91,20 @@ def score(method: Method, images: list[np.ndarray], masks: list[np.ndarray]) -> 
     }
 
 
-def push_pull_method() -> Method:
-    """The parameter-free fill the shipped generator starts from (its `prefill`)."""
+def fill_method(name: str) -> Method:
+    """A parameter-free fill a generator can start from (``prefill``): ``"harmonic"`` (what
+    the shipped generator refines) or ``"push_pull"``."""
     import torch
 
-    from engine.archs.layers import push_pull_fill
+    from engine.archs.layers import harmonic_fill, push_pull_fill
+
+    fill = {"harmonic": harmonic_fill, "push_pull": push_pull_fill}[name]
 
     def run(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         rgb = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0
         mask = torch.from_numpy(hole.astype(np.float32))[None, None]
-        filled = push_pull_fill(rgb * (1.0 - mask), mask)[0].permute(1, 2, 0).numpy()
+        with torch.inference_mode():
+            filled = fill(rgb * (1.0 - mask), mask)[0].permute(1, 2, 0).numpy()
         return np.clip(filled * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
     return run
@@ -113,8 +117,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--peers",
         nargs="*",
-        default=["telea", "ns", "pushpull"],
-        choices=["telea", "ns", "pushpull"],
+        default=["telea", "ns", "harmonic", "pushpull"],
+        choices=["telea", "ns", "harmonic", "pushpull"],
     )
 
 
@@ -124,8 +128,10 @@ def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
         methods["OpenCV Telea"] = opencv_method(cv2.INPAINT_TELEA)
     if "ns" in args.peers:
         methods["OpenCV Navier-Stokes"] = opencv_method(cv2.INPAINT_NS)
+    if "harmonic" in args.peers:
+        methods["harmonic fill (the generator's prefill)"] = fill_method("harmonic")
     if "pushpull" in args.peers:
-        methods["push-pull fill (the generator's prefill)"] = push_pull_method()
+        methods["push-pull fill"] = fill_method("push_pull")
     images = load_images(args.limit)
     for band in args.bands:
         masks = load_masks(band, len(images))

@@ -36,7 +36,7 @@ from engine import api  # noqa: E402
 from engine.tasks.inpaint import find_regions  # noqa: E402
 
 SHIPPED_ARCH = "inpaint_gated"
-SHIPPED_KWARGS = {"base_channels": 16, "prefill": True}
+SHIPPED_KWARGS = {"base_channels": 16, "prefill": "harmonic"}
 
 
 def strokes(

@@ -84,6 +84,17 @@ def hole_l1(
     return (diff * weight).mean()
 
 
+def hole_mse(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Mean squared error over each image's hole pixels, averaged over the batch.
+
+    Per image, not pooled over the batch, because hole PSNR is averaged per image: a thin
+    scratch counts as much as a torn-off corner. Images without a hole contribute 0.
+    """
+    squared = ((pred - target) ** 2 * mask).sum(dim=(1, 2, 3))
+    area = mask.sum(dim=(1, 2, 3)) * pred.shape[1]
+    return (squared / area.clamp_min(1.0)).mean()
+
+
 def total_variation(x: Tensor, mask: Tensor | None = None) -> Tensor:
     """Mean absolute difference between horizontal and vertical neighbours.
 
@@ -155,6 +166,9 @@ class LossWeights:
         style: L1 between Gram matrices of VGG16 features (same needs as perceptual).
         tv: total variation, over the dilated hole when a mask is given.
         mse: mean squared error to the target (PSNR-oriented denoising).
+        hole_mse: mean squared error over the hole's pixels alone (inpainting; needs a mask):
+            exactly what hole PSNR scores, with no gradient spent on pixels the composite
+            replaces by the known ones anyway.
     """
 
     adversarial: float = 0.0
@@ -164,6 +178,7 @@ class LossWeights:
     style: float = 0.0
     tv: float = 0.0
     mse: float = 0.0
+    hole_mse: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -244,7 +259,8 @@ class GeneratorLoss:
         """``(weighted total, unweighted value of each computed term)``.
 
         ``fake_logits`` None skips the adversarial term (generator warm-up). ``mask`` (1 = hole)
-        is required by the reconstruction term and restricts TV to the hole's surroundings.
+        is required by the reconstruction and hole_mse terms and restricts TV to the hole's
+        surroundings.
         """
         w = self.weights
         terms: dict[str, Tensor] = {}
@@ -270,6 +286,10 @@ class GeneratorLoss:
             terms["tv"] = total_variation(pred, mask)
         if w.mse > 0:
             terms["mse"] = F.mse_loss(pred, target)
+        if w.hole_mse > 0:
+            if mask is None:
+                raise TrainingError("the hole_mse loss needs the hole mask")
+            terms["hole_mse"] = hole_mse(pred, target, mask)
         total = sum((getattr(w, name) * value for name, value in terms.items()), pred.new_zeros(()))
         # One device sync for all the logged values instead of one per term.
         values = torch.stack([t.detach().float() for t in terms.values()]).tolist()

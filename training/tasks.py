@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from training.data import lab_to_rgb_tensor
-from training.losses import GeneratorLoss, hole_l1
+from training.losses import GeneratorLoss, hole_l1, hole_mse
 from training.metrics import colourfulness, psnr, ssim
 
 Batch = dict[str, torch.Tensor]
@@ -101,9 +101,15 @@ class InpaintHooks(TaskHooks):
             out.pred, batch["target"], fake_logits=fake_logits, mask=batch["mask"]
         )
         if out.coarse is not None:
-            # The coarse stage is supervised directly, as in DeepFill v2.
-            coarse = hole_l1(out.coarse, batch["target"], batch["mask"])
-            weight = self.loss.weights.reconstruction or self.loss.weights.l1
+            # The coarse stage is supervised directly, as in DeepFill v2: by the hole-weighted
+            # L1 when the refined output has an L1 term, else by the hole's squared error.
+            w = self.loss.weights
+            if w.reconstruction or w.l1:
+                coarse = hole_l1(out.coarse, batch["target"], batch["mask"])
+                weight = w.reconstruction or w.l1
+            else:
+                coarse = hole_mse(out.coarse, batch["target"], batch["mask"])
+                weight = w.hole_mse or w.mse
             total = total + weight * coarse
             parts["coarse"] = float(coarse.detach())
         return total, parts

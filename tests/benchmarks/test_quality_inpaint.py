@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 # Appended, not prepended: benchmarks/editor.py must not shadow the `editor` package.
 sys.path.append(str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -61,11 +62,12 @@ def test_speed_benchmark_scratches_are_thin_strokes_of_the_asked_count():
     np.testing.assert_array_equal(mask, again)
 
 
-def test_push_pull_peer_keeps_known_pixels_and_beats_a_black_hole():
+@pytest.mark.parametrize("name", ["harmonic", "push_pull"])
+def test_fill_peers_keep_known_pixels_and_beat_a_black_hole(name):
     clean = _photo()
     hole = np.zeros(clean.shape[:2], bool)
     hole[12:22, 20:34] = True
-    fill = q.push_pull_method()
+    fill = q.fill_method(name)
     out = fill(q.damage(clean, hole), hole)
     np.testing.assert_array_equal(out[~hole], clean[~hole])
     zero = q.score(lambda d, m: d, [clean], [hole])

@@ -293,8 +293,8 @@ def test_generator_trains_every_parameter(name: str) -> None:
     assert missing == []
 
 
-@pytest.mark.parametrize("prefill", [False, True])
-def test_inpaint_forward_ignores_pixels_under_the_hole(prefill: bool) -> None:
+@pytest.mark.parametrize("prefill", ["none", "push_pull", "harmonic", True])
+def test_inpaint_forward_ignores_pixels_under_the_hole(prefill: str | bool) -> None:
     net = build_arch("inpaint_gated", base_channels=4, prefill=prefill).eval()
     x = _example_input(net, 32, 32)
     garbage = x.clone()
@@ -331,16 +331,70 @@ def test_push_pull_fill_keeps_known_pixels_and_fills_holes_from_their_surroundin
     assert torch.allclose(layers.push_pull_fill(flat * (1 - holes), holes), flat, atol=1e-5)
 
 
-def test_prefilled_inpainter_starts_as_the_push_pull_fill_and_learns_a_correction() -> None:
-    net = build_arch("inpaint_gated", base_channels=4, prefill=True)
+def test_harmonic_fill_solves_laplace_inside_the_hole() -> None:
+    # A linear ramp is harmonic, so the exact fill of any hole in it is the ramp itself; an
+    # iterative solver that stopped early, or a smoother fill (push-pull), would sag.
+    rows, cols = torch.meshgrid(torch.linspace(-1, 1, 60), torch.linspace(-1, 1, 90), indexing="ij")
+    ramp = (0.6 * cols - 0.3 * rows).expand(2, 3, 60, 90).clone()
+    hole = torch.zeros(2, 1, 60, 90)
+    hole[0, :, 10:50, 20:70] = 1  # a big block
+    hole[1, :, 5:55, 40:44] = 1  # a long scratch
+    filled = layers.harmonic_fill(ramp * (1 - hole), hole)
+    known = hole.expand_as(ramp) == 0
+    assert torch.equal(filled[known], ramp[known])
+    assert (filled - ramp).abs().max() < 0.02
+    sagging = layers.push_pull_fill(ramp * (1 - hole), hole)
+    assert (sagging - ramp).abs().max() > 0.05  # the test can tell a worse fill apart
+    # Computed in float32 and handed back in the input's dtype.
+    half = layers.harmonic_fill((ramp * (1 - hole)).bfloat16(), hole.bfloat16())
+    assert half.dtype == torch.bfloat16
+    assert (half.float() - ramp).abs().max() < 0.03
+
+
+def test_harmonic_fill_handles_odd_sizes_no_holes_and_all_holes() -> None:
+    image = torch.rand(1, 3, 37, 21) * 2 - 1
+    none = torch.zeros(1, 1, 37, 21)
+    assert torch.equal(layers.harmonic_fill(image, none), image)
+    spots = (torch.rand(1, 1, 37, 21) > 0.7).float()
+    flat = torch.full_like(image, -0.4)
+    assert torch.allclose(layers.harmonic_fill(flat * (1 - spots), spots), flat, atol=1e-5)
+    assert torch.isfinite(layers.harmonic_fill(image, torch.ones(1, 1, 37, 21))).all()
+
+
+@pytest.mark.parametrize(
+    ("prefill", "fill"),
+    [("push_pull", layers.push_pull_fill), ("harmonic", layers.harmonic_fill)],
+)
+def test_prefilled_inpainter_starts_as_its_fill_and_learns_a_correction(prefill, fill) -> None:
+    net = build_arch("inpaint_gated", base_channels=4, prefill=prefill)
+    assert net.arch_kwargs["prefill"] == prefill
     x = _example_input(net, 32, 32)
     hole = x[:, 3:4]
-    expected = layers.push_pull_fill(x[:, :3] * (1 - hole), hole).clamp(-1, 1)
+    expected = fill(x[:, :3] * (1 - hole), hole).clamp(-1, 1)
     coarse, refined = net(x, return_coarse=True)
     assert torch.allclose(coarse, expected) and torch.allclose(refined, expected)
     (refined - 0.5).square().mean().backward()
     # Zero-initialised heads still receive a gradient, so the correction can be learned.
     assert net.refine_decoder[-2].weight.grad.abs().sum() > 0
+
+
+def test_inpainter_rejects_an_unknown_prefill() -> None:
+    with pytest.raises(UnknownArchitecture, match="prefill must be one of"):
+        build_arch("inpaint_gated", base_channels=4, prefill="telea")
+
+
+def test_stacked_gated_convs_keep_the_signal_alive() -> None:
+    # 16 gated layers, as in DeepFill's coarse network: under PyTorch's default init the
+    # spatial spread fell ~1000x, leaving the output head nothing to read.
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        GatedConv2d(4, 16, 5), *[GatedConv2d(16, 16, 3, dilation=d) for d in [1, 2, 4] * 5]
+    )
+    x = torch.randn(2, 4, 48, 48) * 0.5
+    with torch.no_grad():
+        out = net(x)
+    spread = out.std(dim=(2, 3)).mean() / x.std(dim=(2, 3)).mean()
+    assert 0.2 < float(spread) < 5.0
 
 
 def test_colorize_dropout_flag() -> None:

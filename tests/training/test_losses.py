@@ -18,6 +18,7 @@ from training.losses import (
     decayed_sigma,
     gram_matrix,
     hole_l1,
+    hole_mse,
     instance_noise,
     raise_if_diverged,
     style_loss,
@@ -180,6 +181,24 @@ def test_hole_l1_weighs_hole_errors_more():
     outside = hole_l1(err_outside, target, mask).item()
     assert inside == pytest.approx(6.0 * 3 / 48)  # three channels, 48 elements
     assert outside == pytest.approx(1.0 * 3 / 48)
+
+
+def test_hole_mse_scores_each_image_by_its_hole_alone():
+    target = torch.zeros(2, 3, 4, 4)
+    mask = torch.zeros(2, 1, 4, 4)
+    mask[0, :, 0, 0] = 1  # a one-pixel hole
+    mask[1, :, :2, :] = 1  # half the image
+    pred = target.clone()
+    pred[:, :, 3, 3] = 5.0  # outside both holes: ignored
+    pred[0, :, 0, 0] = 0.5  # the whole small hole is off by 0.5
+    pred[1, :, 0, :] = 1.0  # half the big hole is off by 1
+    # Per image (0.25 and 0.5), then averaged: the small hole weighs as much as the big one.
+    assert hole_mse(pred, target, mask).item() == pytest.approx((0.25 + 0.5) / 2)
+    assert hole_mse(pred, target, torch.zeros_like(mask)).item() == 0.0
+    parts = GeneratorLoss(LossWeights(hole_mse=1.0))(pred, target, mask=mask)[1]
+    assert parts == {"hole_mse": pytest.approx(0.375)}
+    with pytest.raises(TrainingError, match="hole_mse loss needs the hole mask"):
+        GeneratorLoss(LossWeights(hole_mse=1.0))(pred, target)
 
 
 def test_total_variation():
