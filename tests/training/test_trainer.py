@@ -21,7 +21,7 @@ from engine.weights import Manifest, load_weights
 from training import cli as training_cli
 from training.config import ModelConfig, OptimConfig, TrainConfig, load_config
 from training.errors import DivergedError, MissingVGGWeights, TrainingError
-from training.export import export_run, probe_input, training_hours
+from training.export import export_run, inference_resolution, probe_input, training_hours
 from training.report import read_log
 from training.trainer import Trainer
 
@@ -179,6 +179,14 @@ def test_export_bakes_weights_the_engine_loads_with_identical_outputs(photos, tm
     image = (np.random.default_rng(1).random((64, 80, 3)) * 255).astype(np.uint8)
     out = api.denoise(image, options=api.RunOptions(device="cpu", resources=tmp_path / "resources"))
     assert out.shape == image.shape
+
+
+def test_exported_inpainter_works_at_full_resolution_and_a_colorizer_at_its_crop_size():
+    # A fully convolutional inpainter trained on small crops must not make the engine shrink
+    # every hole's crop to that size (it cost 0.7 dB inside small holes).
+    assert inference_resolution(tiny_config("inpaint")) == 512
+    colorize = tiny_config("colorize")
+    assert inference_resolution(colorize) == colorize.augment.crop_size
 
 
 def test_config_file_is_typed_and_typos_are_refused(tmp_path):
