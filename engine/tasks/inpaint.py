@@ -122,7 +122,11 @@ class Inpainter(InferenceModel):
             small, small_hole = crop, hole
         m = small_hole.astype(np.float32)[..., None]
         x = np.concatenate([(small * 2.0 - 1.0) * (1.0 - m), m], axis=2)
+        # Known pixels come from the crop, not the network: it is trained (and scored) on the
+        # hole alone, so what it outputs elsewhere is unconstrained and must not reach the
+        # feathered ring around the hole.
         pred = self.predict(x) * 0.5 + 0.5
+        pred = pred * m + small * (1.0 - m)
         if size != (width, height):
             pred = cv2.resize(pred, (width, height), interpolation=cv2.INTER_CUBIC)
         return np.clip(pred, 0.0, 1.0)

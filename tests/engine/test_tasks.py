@@ -235,6 +235,18 @@ def test_inpaint_changes_only_the_hole_and_its_feathered_edge():
     assert len(steps) == 1 and out.dtype == np.uint8
 
 
+def test_what_the_network_outputs_outside_the_hole_never_reaches_the_photo():
+    # The network is trained on the hole alone; at full resolution the feathered ring blends
+    # the known pixels with themselves, so everything outside the hole is kept exactly.
+    rng = np.random.default_rng(5)
+    image = (rng.random((200, 240, 3)) * 255).astype(np.uint8)
+    mask = np.zeros((200, 240), bool)
+    mask[60:90, 100:150] = True
+    out, _ = _finish(_inpainter(resolution=512).run(image, mask, cancel=None))
+    assert np.array_equal(out[~mask], image[~mask])
+    assert not np.array_equal(out[mask], image[mask])
+
+
 def test_inpaint_runs_large_crops_at_the_model_resolution():
     model = _inpainter(resolution=128)
     seen = []
