@@ -2,9 +2,11 @@
 
 Scratches and dust are thin or small features much brighter or darker than their
 surroundings: a white top-hat (image minus its opening) finds the bright ones, a black
-top-hat (closing minus image) the dark ones. Responses above a robust threshold are kept
-when their component is elongated (a scratch) or small (a speck of dust); wider features
-such as eyes or buttons give no top-hat response, and compact texture is not elongated.
+top-hat (closing minus image) the dark ones. Responses above a robust threshold, and well
+above the response around them (dense texture such as foliage or a weave is thin features
+side by side, each scratch-like on its own), are kept when their component is elongated
+(a scratch) or small (a speck of dust); wider features such as eyes or buttons give no
+top-hat response, and compact texture is not elongated.
 The result is a proposal the user edits with the brush.
 """
 
@@ -58,8 +60,18 @@ def detect_scratches(
     # Robust noise level of the response: the median absolute deviation.
     median = float(np.median(response))
     spread = float(np.median(np.abs(response - median))) * 1.4826 + 1.0
-    threshold = median + (12.0 - 9.0 * float(np.clip(sensitivity, 0.0, 1.0))) * spread
-    candidates = (response > max(threshold, 12.0)).astype(np.uint8)
+    sensitivity = float(np.clip(sensitivity, 0.0, 1.0))
+    threshold = max(median + (12.0 - 9.0 * sensitivity) * spread, 12.0)
+    # Texture (foliage, weave, rigging, lettering) is many thin features side by side, each
+    # passing the global threshold; a defect stands out from its own neighbourhood. So the
+    # response must also exceed a multiple of its RMS over a window ~12 kernels wide: a lone
+    # speck or a scratch crossing the window clears that easily, dense texture does not.
+    window = _odd(12 * size)
+    local = np.sqrt(cv2.boxFilter(response * response, -1, (window, window)))
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    candidates = response > np.maximum(threshold, (4.0 - 2.0 * sensitivity) * local)
+    candidates = candidates.astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, 8)
     keep = np.zeros(count, bool)
     dust_area = max(4, (size * size) // 2)
