@@ -1,6 +1,9 @@
 """Screenshot of the editor: a sample photo, a mask (detected scratches + a stroke), split.
 
-xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshot.py docs/editor.png
+xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshot.py [--inpaint] OUT.png
+
+With ``--inpaint`` the Inpaint tool runs on that mask first (the shipped model, on the
+editor's worker thread, as a user's click would) and the shot shows its result layer.
 """
 
 import sys
@@ -33,11 +36,29 @@ for x in range(430, 590, 6):
     window.edits.stroke_segment(0, 0, x, 520 - (x - 430) * 0.5)
 window.edits.stroke_finished()
 window.act.split.setChecked(True)
+outcomes: list[str] = []
+window.tasks.ended.connect(outcomes.append)
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    window.mark_clean()
+    window.close()
+    app.exit(1)
 
 
 def shoot() -> None:
     if window.devices is None:
         QTimer.singleShot(100, shoot)
+        return
+    if "--inpaint" in sys.argv and not outcomes:
+        if not window.tasks.busy and not window.tasks.run_inpaint():
+            fail("the Inpaint tool did not start")
+            return
+        QTimer.singleShot(200, shoot)
+        return
+    if outcomes and outcomes[0] != "finished":
+        fail(f"the Inpaint tool ended with {outcomes[0]!r}")
         return
     window.grab().save(sys.argv[-1])
     window.mark_clean()  # no unsaved-changes question: this is a picture, not work
@@ -46,4 +67,4 @@ def shoot() -> None:
 
 
 QTimer.singleShot(500, shoot)
-app.exec()
+sys.exit(app.exec())
