@@ -96,9 +96,9 @@ def fill_method(name: str) -> Method:
     the shipped generator refines) or ``"push_pull"``."""
     import torch
 
-    from engine.archs.layers import harmonic_fill, push_pull_fill
+    from engine.archs.inpaint_gated import PREFILLS
 
-    fill = {"harmonic": harmonic_fill, "push_pull": push_pull_fill}[name]
+    fill = PREFILLS[name]
 
     def run(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         rgb = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0

@@ -80,10 +80,6 @@ def make_conv(
     return cls(in_channels, out_channels, kernel_size, stride, padding, dilation, bias=bias)
 
 
-def _fan_in(conv: nn.Conv2d) -> int:
-    return conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1] // conv.groups
-
-
 def make_activation(name: str | None) -> nn.Module:
     """``"elu"``, ``"lrelu"`` (slope 0.2), ``"relu"`` or ``None`` (identity)."""
     if name is None:
@@ -141,9 +137,9 @@ class GatedConv2d(nn.Module):
         """
         kept = {None: 1.0, "lrelu": 0.52}.get(activation, 0.5)  # E[act(z)^2] / E[z^2]
         nn.init.kaiming_normal_(self.gate.weight, nonlinearity="linear")
-        nn.init.normal_(
-            self.feature.weight, std=(1.0 / (kept * 0.293)) ** 0.5 / _fan_in(self.feature) ** 0.5
-        )
+        nn.init.kaiming_normal_(self.feature.weight, nonlinearity="linear")
+        with torch.no_grad():
+            self.feature.weight.mul_((1.0 / (kept * 0.293)) ** 0.5)
         for conv in (self.feature, self.gate):
             if conv.bias is not None:
                 nn.init.zeros_(conv.bias)
