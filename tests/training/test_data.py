@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from engine.color import normalize_ab, normalize_l, rgb_to_lab
+from engine.tasks.base import pad_to_multiple
 from training.data import (
     AugmentConfig,
     ColorizeDataset,
@@ -191,6 +192,33 @@ def test_zooming_out_shows_more_of_the_photo_in_the_same_crop():
     # The window never exceeds the photo: zooming out 1/8 on 400 px still gives a crop.
     tiny = AugmentConfig(crop_size=64, scale_range=(0.125, 0.125))
     assert train_crop(photo, np.random.default_rng(1), tiny).shape == (64, 64, 3)
+
+
+def test_zooming_past_the_short_side_shows_the_whole_photo_padded_as_the_engine_pads():
+    # A 300×600 landscape photo, zoomed out to the whole of it: the square holds the photo
+    # shrunk to 64×128 -> 32 rows × 64 columns and mirrors below, as pad_to_multiple does.
+    rng = np.random.default_rng(5)
+    photo = rng.integers(0, 256, (300, 600, 3), dtype=np.uint8)
+    cfg = AugmentConfig(
+        crop_size=64,
+        flips=False,
+        rot90=False,
+        brightness=0,
+        contrast=0,
+        scale_range=(0.1, 0.1),
+        zoom_past_short_side=True,
+    )
+    crop = train_crop(photo, np.random.default_rng(0), cfg)
+    assert crop.shape == (64, 64, 3)
+    whole = cv2.resize(photo.astype(np.float32) / 255, (64, 32), interpolation=cv2.INTER_AREA)
+    np.testing.assert_allclose(crop[:32], whole, atol=1e-5)
+    x = torch.from_numpy(whole.transpose(2, 0, 1))[None]
+    engine_padded = pad_to_multiple(x, 64)[0].numpy().transpose(1, 2, 0)
+    np.testing.assert_allclose(crop, engine_padded, atol=1e-5)
+    # Without the option the window stops at the short side: no padding, a square of photo.
+    cfg.zoom_past_short_side = False
+    plain = train_crop(photo, np.random.default_rng(0), cfg)
+    assert not np.allclose(plain[32:], plain[31::-1])
 
 
 @pytest.mark.parametrize("bad", [(0.0, 1.0), (1.5, 1.0), (1.0, 5.0), (1.0,), "big"])

@@ -36,6 +36,12 @@ class AugmentConfig:
             a smaller window enlarged (softer). ``(1, 1)`` (the default) disables it. The
             window never exceeds the photo's short side. Colorization uses zooming out so
             training crops look like the whole, shrunk scans the model sees at inference.
+        zoom_past_short_side: let zooming out go past the photo's short side, up to the whole
+            photo. Such a window spans the full short side and ``crop_size / zoom`` of the long
+            one; it is shrunk until its long side is ``crop_size`` and the rest of the square
+            is mirrored, exactly as the engine pads a whole scan shrunk to a colorizer's
+            resolution. Without it a colorizer never sees a whole scene at the scale it is
+            shown one at inference.
     """
 
     crop_size: int = 256
@@ -44,6 +50,7 @@ class AugmentConfig:
     brightness: float = 0.1
     contrast: float = 0.1
     scale_range: tuple[float, float] = (1.0, 1.0)
+    zoom_past_short_side: bool = False
 
     def __post_init__(self) -> None:
         if int(self.crop_size) < 8:
@@ -88,6 +95,27 @@ def _fit_short_side(pixels: np.ndarray, size: int) -> np.ndarray:
     return np.clip(image, 0.0, 1.0, out=image)  # bicubic overshoots at edges
 
 
+def _mirror_pad(image: np.ndarray, size: int) -> np.ndarray:
+    """Pad bottom/right to size × size as `engine.tasks.base.pad_to_multiple` does."""
+    height, width = image.shape[:2]
+    pad_h, pad_w = size - height, size - width
+    mode = "reflect" if pad_h < height and pad_w < width else "edge"
+    return np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
+
+
+def _whole_view(pixels: np.ndarray, wanted: int, fy: float, fx: float, size: int) -> np.ndarray:
+    """A window wider than the short side, shrunk to a long side of `size`, mirror-padded."""
+    height, width = pixels.shape[:2]
+    win_h = height if height <= width else min(height, wanted)
+    win_w = width if width < height else min(width, wanted)
+    top, left = int(fy * (height - win_h + 1)), int(fx * (width - win_w + 1))
+    window = to_unit(pixels[top : top + win_h, left : left + win_w])
+    scale = size / max(win_h, win_w)
+    shape = (max(1, round(win_w * scale)), max(1, round(win_h * scale)))
+    shrunk = np.clip(cv2.resize(window, shape, interpolation=cv2.INTER_AREA), 0.0, 1.0)
+    return _mirror_pad(shrunk, size)
+
+
 def train_crop(pixels: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """A random, augmented ``crop_size`` square as float32 H×W×3 in [0, 1]."""
     size = cfg.crop_size
@@ -99,8 +127,11 @@ def train_crop(pixels: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig)
     gain = 1.0 + rng.uniform(-1.0, 1.0) * cfg.contrast
     zoom = rng.uniform(*cfg.scale_range)
     height, width = pixels.shape[:2]
-    if min(height, width) >= size:  # crop first: converting a 24 MP photo would be waste
-        window = min(min(height, width), max(2, round(size / zoom)))
+    wanted = max(2, round(size / zoom))
+    if cfg.zoom_past_short_side and size <= min(height, width) < wanted:
+        crop = _whole_view(pixels, wanted, fy, fx, size)
+    elif min(height, width) >= size:  # crop first: converting a 24 MP photo would be waste
+        window = min(min(height, width), wanted)
         top, left = int(fy * (height - window + 1)), int(fx * (width - window + 1))
         crop = to_unit(pixels[top : top + window, left : left + window])
         if window != size:
