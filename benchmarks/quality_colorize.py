@@ -5,6 +5,9 @@ Protocol: each photo of Kodak24, McMaster and CBSD68 is reduced to its CIE L cha
 colorized through `api.colorize`. Scores: PSNR (RGB, [0, 255]) and SSIM against the colour
 original, and the mean Hasler-Süsstrunk colourfulness, beside the grayscale baseline itself
 (PSNR of the a = b = 0 image) and the ground truth's colourfulness, all in the same run.
+
+`--chroma-gain K ...` also scores every model with its ab multiplied by K afterwards: the
+measured price in PSNR of making a regression model's (greyish) colours more vivid.
 """
 
 from __future__ import annotations
@@ -39,6 +42,17 @@ def engine_method(weights: Path | None) -> Method:
     return lambda grey: api.colorize(grey, options=options)
 
 
+def with_chroma_gain(method: Method, gain: float) -> Method:
+    """`method`, then its a and b multiplied by `gain` (L untouched)."""
+
+    def run(grey: np.ndarray) -> np.ndarray:
+        lab = rgb_to_lab(method(grey).astype(np.float32) / 255.0)
+        lab[..., 1:] *= np.float32(gain)
+        return np.clip(lab_to_rgb(lab) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+    return run
+
+
 def score(method: Method | None, images: list[np.ndarray]) -> dict:
     """`method` None scores the grayscale input itself (the baseline)."""
     values, seconds = [], 0.0
@@ -63,11 +77,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     add_model_arguments(parser)
     parser.add_argument("--limit", type=int, help="only the first N images of each set")
+    parser.add_argument(
+        "--chroma-gain",
+        type=float,
+        nargs="+",
+        default=[],
+        metavar="K",
+        help="also score each model with its ab multiplied by K (the vividness/PSNR trade)",
+    )
 
 
 def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
     methods: dict[str, Method | None] = {"grayscale baseline (a = b = 0)": None}
-    methods.update({label: engine_method(file) for label, file in model_files(args).items()})
+    for label, file in model_files(args).items():
+        methods[label] = engine_method(file)
+        for gain in args.chroma_gain:
+            methods[f"{label}, chroma × {gain:g}"] = with_chroma_gain(engine_method(file), gain)
     for set_name in args.sets:
         images = load_set(set_name, args.limit)
         truth = float(np.mean([colourfulness(im.astype(np.float64)) for im in images]))

@@ -8,6 +8,9 @@ crop of the busiest detail before and after, enlarged 2× with nearest-neighbour
 smearing ("plastic" skin), colour shifts and tile seams can be judged pixel by pixel.
 For inpaint, the mask is the editor's scratch detection (shown in red in an extra crop)
 and the crop is where that mask is densest, so hole edges and fills can be judged.
+For colorize, the sample scans (faded colour prints) are first reduced to their lightness, as
+a black-and-white scan of them would be; "before" is that grey image, and the print's own
+colours are shown last, as a reference the model never saw.
 The restoration goes through the engine's public API exactly as the editor calls it.
 """
 
@@ -24,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import api  # noqa: E402
+from engine.color import lab_to_rgb, rgb_to_lab  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "data" / "samples" / "old_photos"
 ROW = 360  # px, height of a whole-scan thumbnail
@@ -73,14 +77,28 @@ def with_mask(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return shown
 
 
+def black_and_white(rgb: np.ndarray) -> np.ndarray:
+    """The photo's CIE lightness alone (a = b = 0) as 8-bit RGB: a black-and-white scan."""
+    lab = rgb_to_lab(rgb.astype(np.float32) / 255.0)
+    lab[..., 1:] = 0.0
+    return np.clip(lab_to_rgb(lab) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 def row_for(
-    name: str, before: np.ndarray, after: np.ndarray, mask: np.ndarray | None = None
+    name: str,
+    before: np.ndarray,
+    after: np.ndarray,
+    mask: np.ndarray | None = None,
+    reference: np.ndarray | None = None,
 ) -> np.ndarray:
     scale = ROW / before.shape[0]
     size = (round(before.shape[1] * scale), ROW)
-    thumbs = [cv2.resize(im, size, interpolation=cv2.INTER_AREA) for im in (before, after)]
+    whole = (before, after) if reference is None else (before, after, reference)
+    thumbs = [cv2.resize(im, size, interpolation=cv2.INTER_AREA) for im in whole]
     y, x = busiest_crop(before, mask)
     shown = (before, after) if mask is None else (before, with_mask(before, mask), after)
+    if reference is not None:
+        shown += (reference,)
     crops = [
         cv2.resize(
             im[y : y + CROP, x : x + CROP], (2 * CROP, 2 * CROP), interpolation=cv2.INTER_NEAREST
@@ -97,6 +115,9 @@ def row_for(
     if mask is not None:
         titles.insert(1, f"mask ({mask.mean():.2%} of the scan)")
     parts = [label(thumbs[0], f"{name} before"), label(thumbs[1], "after")]
+    if reference is not None:
+        titles.append("original colours 1:1 (2x)")
+        parts.append(label(thumbs[2], "original colours"))
     parts += [label(np.vstack([c, crop_pad]), t) for c, t in zip(crops, titles, strict=True)]
     out = []
     for part in parts:
@@ -117,8 +138,11 @@ def main() -> int:
         before = api.read_image(path).pixels
         if before.dtype != np.uint8:
             before = (before // 257).astype(np.uint8)
+        reference = None
+        if args.task == "colorize":
+            before, reference = black_and_white(before), before
         after, mask = restore(args.task, before, options)
-        rows.append(row_for(path.stem, before, after, mask))
+        rows.append(row_for(path.stem, before, after, mask, reference))
         print(f"{path.name}: done", flush=True)
     width = max(r.shape[1] for r in rows)
     sheet = np.vstack(

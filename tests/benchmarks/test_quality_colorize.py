@@ -1,0 +1,60 @@
+"""The colorization benchmark's own pieces: the grey input, the chroma-gain trade, the speed
+benchmark's scan."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.append(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import quality_colorize as q  # noqa: E402
+import speed_colorize  # noqa: E402
+
+from engine.color import rgb_to_lab  # noqa: E402
+from training.metrics import colourfulness  # noqa: E402
+
+
+def _photo(height: int = 40, width: int = 56) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    rgb = np.stack([128 + 60 * np.sin(x / 9), 100 + 50 * np.cos(y / 7), 40 + 2 * x], -1)
+    return rgb.round().astype(np.uint8)
+
+
+def test_greyscale_keeps_lightness_and_drops_colour():
+    photo = _photo()
+    grey = q.greyscale(photo)
+    lab, lab_grey = rgb_to_lab(photo / 255.0), rgb_to_lab(grey / 255.0)
+    np.testing.assert_allclose(lab_grey[..., 0], lab[..., 0], atol=0.5)
+    assert np.abs(lab_grey[..., 1:]).max() < 1.0
+    assert colourfulness(grey.astype(np.float64)) < 1.0 < colourfulness(photo.astype(np.float64))
+
+
+@pytest.mark.parametrize("gain", [0.0, 0.5, 1.5])
+def test_chroma_gain_scales_colour_and_keeps_lightness(gain):
+    # Muted colours, so that even 1.5x stays inside the sRGB gamut (no clipping).
+    photo = (128 + (_photo().astype(np.float64) - 128) * 0.3).round().astype(np.uint8)
+    gained = q.with_chroma_gain(lambda grey: photo, gain)(q.greyscale(photo))
+    lab, lab_gained = rgb_to_lab(photo / 255.0), rgb_to_lab(gained / 255.0)
+    np.testing.assert_allclose(lab_gained[..., 0], lab[..., 0], atol=1.0)
+    np.testing.assert_allclose(lab_gained[..., 1:], gain * lab[..., 1:], atol=1.5)
+    truth = colourfulness(photo.astype(np.float64))
+    assert colourfulness(gained.astype(np.float64)) == pytest.approx(gain * truth, rel=0.1, abs=1)
+
+
+def test_score_of_the_truth_itself_is_perfect_and_the_baseline_is_not():
+    photo = _photo()
+    perfect = q.score(lambda grey: photo, [photo])
+    baseline = q.score(None, [photo])
+    assert perfect["psnr"] == float("inf") and perfect["ssim"] == pytest.approx(1.0)
+    assert np.isfinite(baseline["psnr"]) and baseline["colourfulness"] < 1.0
+
+
+def test_speed_benchmark_scan_is_grey_in_its_own_depth():
+    rgb = _photo()
+    grey = speed_colorize.grey(rgb)
+    assert grey.dtype == np.uint8 and grey.shape == rgb.shape
+    assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all()
