@@ -1,9 +1,12 @@
 """Screenshot of the editor: a sample photo, a mask (detected scratches + a stroke), split.
 
-xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshot.py [--inpaint] OUT.png
+xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshot.py \
+    [--inpaint | --colorize] OUT.png
 
 With ``--inpaint`` the Inpaint tool runs on that mask first (the shipped model, on the
 editor's worker thread, as a user's click would) and the shot shows its result layer.
+With ``--colorize`` the photo is the black-and-white sample instead, with no mask, and the
+Colorize tool runs on it the same way.
 """
 
 import sys
@@ -25,16 +28,20 @@ window = MainWindow(
 window.resize(1400, 900)
 window.show()
 window.start_engine_loading()
-window.files.open_path(Path("resources/samples/old_photo_g.png"))
+COLORIZE = "--colorize" in sys.argv
+TOOL = "Colorize" if COLORIZE else "Inpaint" if "--inpaint" in sys.argv else None
+photo = "old_photo_b_bw.png" if COLORIZE else "old_photo_g.png"
+window.files.open_path(Path("resources/samples") / photo)
 while window.document is None:  # the file is read on a worker thread
     app.processEvents()
 document = window.document
-found = api.detect_scratches(document.composite(), sensitivity=0.5)
-window.edits.add_to_mask(found, "Auto-detect scratches")
-window.edits.stroke_started(False)
-for x in range(430, 590, 6):
-    window.edits.stroke_segment(0, 0, x, 520 - (x - 430) * 0.5)
-window.edits.stroke_finished()
+if not COLORIZE:
+    found = api.detect_scratches(document.composite(), sensitivity=0.5)
+    window.edits.add_to_mask(found, "Auto-detect scratches")
+    window.edits.stroke_started(False)
+    for x in range(430, 590, 6):
+        window.edits.stroke_segment(0, 0, x, 520 - (x - 430) * 0.5)
+    window.edits.stroke_finished()
 window.act.split.setChecked(True)
 outcomes: list[str] = []
 window.tasks.ended.connect(outcomes.append)
@@ -51,14 +58,15 @@ def shoot() -> None:
     if window.devices is None:
         QTimer.singleShot(100, shoot)
         return
-    if "--inpaint" in sys.argv and not outcomes:
-        if not window.tasks.busy and not window.tasks.run_inpaint():
-            fail("the Inpaint tool did not start")
+    if TOOL is not None and not outcomes:
+        run = window.tasks.run_colorize if COLORIZE else window.tasks.run_inpaint
+        if not window.tasks.busy and not run():
+            fail(f"the {TOOL} tool did not start")
             return
         QTimer.singleShot(200, shoot)
         return
     if outcomes and outcomes[0] != "finished":
-        fail(f"the Inpaint tool ended with {outcomes[0]!r}")
+        fail(f"the {TOOL} tool ended with {outcomes[0]!r}")
         return
     window.grab().save(sys.argv[-1])
     window.mark_clean()  # no unsaved-changes question: this is a picture, not work

@@ -47,14 +47,18 @@ def sample_photos(root: Path | None = None) -> list[Path]:
 
 
 def sample_label(path: Path) -> str:
-    """The menu label of a sample: "Old photo A" for old_photo_a.png."""
+    """The menu label of a sample: "Old photo A" for old_photo_a.png, and "Old photo B (black
+    and white)" for old_photo_b_bw.png."""
     words = path.stem.replace("_", " ").split()
+    suffix = ""
+    if len(words) > 1 and words[-1].lower() == "bw":
+        words, suffix = words[:-1], " (black and white)"
     if words and len(words[-1]) == 1:
         words[-1] = words[-1].upper()
     if not words:
         return path.name
     words[0] = words[0].capitalize()
-    return " ".join(words)
+    return " ".join(words) + suffix
 
 
 def about_markdown(root: Path | None = None) -> str:

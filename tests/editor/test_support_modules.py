@@ -98,8 +98,13 @@ def test_toned_prints_are_not_colour_photos() -> None:
         assert not has_colour((toned * 255).astype(np.uint8))
         assert not has_colour((toned * 65535).astype(np.uint16))
     # The bundled samples are faded early colour photos: they count as colour...
-    for sample in sample_photos():
+    samples = sample_photos()
+    assert any(sample.stem.endswith("_bw") for sample in samples)
+    for sample in samples:
         pixels = api.read_image(sample).pixels
+        if sample.stem.endswith("_bw"):  # ...but the black-and-white one, made to colorize
+            assert not has_colour(pixels), sample.name
+            continue
         assert has_colour(pixels), sample.name
         # ...and the same photos toned to one colour do not.
         tone = pixels.mean(axis=2, keepdims=True) / 255.0
@@ -129,6 +134,8 @@ def test_the_canvas_adapter_reads_the_document(qapp) -> None:
 def test_resources_and_sample_labels() -> None:
     assert (resources_dir() / "samples" / "CREDITS.md").is_file()
     assert sample_label(resources_dir() / "samples" / "old_photo_g.png") == "Old photo G"
+    bw = sample_label(resources_dir() / "samples" / "old_photo_b_bw.png")
+    assert bw == "Old photo B (black and white)"
     text = about_markdown()
     assert "MIT" in text and "### Sample photos" in text
 

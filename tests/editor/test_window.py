@@ -44,7 +44,8 @@ def test_the_empty_window_invites_a_drop_and_offers_samples(window: MainWindow) 
     file_items = [a.text().replace("&", "") for a in menus["File"].actions()]
     assert "Open Sample Photo" in file_items and "Open Recent" in file_items
     assert [a.text() for a in window.samples_menu.actions()] == [
-        "Old photo A", "Old photo B", "Old photo G", "Old photo H",
+        "Old photo A", "Old photo B", "Old photo B (black and white)", "Old photo G",
+        "Old photo H",
     ]  # fmt: skip
     # Nothing to restore, save or zoom before a photo is open.
     for action in (window.act.denoise, window.act.save, window.act.export, window.act.fit):
@@ -288,4 +289,7 @@ def test_command_line_help_and_errors(capsys) -> None:
 
 def test_samples_exist_and_are_listed() -> None:
     names = [p.name for p in sample_photos()]
-    assert names == ["old_photo_a.png", "old_photo_b.png", "old_photo_g.png", "old_photo_h.png"]
+    assert names == [
+        "old_photo_a.png", "old_photo_b.png", "old_photo_b_bw.png", "old_photo_g.png",
+        "old_photo_h.png",
+    ]  # fmt: skip
