@@ -72,9 +72,11 @@ def load_model(
                 raise ModelUnavailable(f"{identity[0]} has an invalid resolution {resolution!r}")
             while len(_cache) >= _CACHE_SIZE:  # keep memory bounded: forget the oldest
                 _cache.pop(next(iter(_cache)))
-            _cache[key] = TASK_MODELS[task](
+            model = TASK_MODELS[task](
                 net, device, resolution=resolution, full_precision=full_precision
             )
+            model.use_meta(weight_file.meta, identity[0])
+            _cache[key] = model
         return _cache[key]
 
 

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from engine.archs import build_arch
+from engine.tasks.colorize import MAX_CHROMA_GAIN
 from engine.tasks.inpaint import DEFAULT_RESOLUTION as INPAINT_WORKING_SIDE
 from engine.weights import Manifest, ModelEntry, load_weights, save_weights, write_manifest
 from training.checkpoint import load_checkpoint
@@ -67,8 +68,21 @@ def ema_generator(state: dict, cfg: TrainConfig) -> nn.Module:
     return net.eval()
 
 
-def _card(cfg: TrainConfig, state: dict, net: nn.Module, result: ExportResult, hours: float) -> str:
+def _card(
+    cfg: TrainConfig,
+    state: dict,
+    net: nn.Module,
+    result: ExportResult,
+    hours: float,
+    chroma_gain: float | None = None,
+) -> str:
     params = sum(p.numel() for p in net.parameters())
+    gain_row = (
+        f"| chroma gain | ×{chroma_gain:g} on ab at full strength (strength {1 / chroma_gain:.0%} "
+        f"gives the network's own colours) |\n"
+        if chroma_gain is not None
+        else ""
+    )
     metrics = "\n".join(f"| {k} | {v:.4f} |" for k, v in state["last_metrics"].items())
     folders = "\n".join(f"- `{d}`" for d in state.get("data_dirs", [])) or "- (not recorded)"
     precision = "float16" if result.half else "float32"
@@ -83,7 +97,7 @@ def _card(cfg: TrainConfig, state: dict, net: nn.Module, result: ExportResult, h
 | training steps | {state["step"]} ({state["epoch"]} epochs), batch {cfg.batch_size} |
 | training time | {hours:.2f} h of wall clock (from the run's log) |
 | crop size | {cfg.augment.crop_size} |
-| seed | {cfg.seed} |
+{gain_row}| seed | {cfg.seed} |
 | sha256 | `{result.sha256}` |
 | exported | {_dt.date.today().isoformat()} |
 
@@ -131,9 +145,11 @@ def export_run(
     variant: str = "blind",
     allow_half: bool = True,
     notes: str = "",
+    chroma_gain: float | None = None,
 ) -> ExportResult:
     state = load_checkpoint(run_dir)
     cfg = config_from_dict(state["config"]["task"], state["config"])
+    _check_chroma_gain(chroma_gain, cfg.task)
     net = ema_generator(state, cfg)
     probe = probe_input(net, cfg.task)
     reference = _outputs(net, probe)
@@ -150,6 +166,8 @@ def export_run(
         "metrics": state["last_metrics"],
         "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
+    if chroma_gain is not None:
+        meta["chroma_gain"] = float(chroma_gain)
     output.parent.mkdir(parents=True, exist_ok=True)
     # Written and verified beside the target first: a failed export never touches the
     # model that is shipped now, nor its manifest entry.
@@ -178,9 +196,18 @@ def export_run(
     write_manifest(output.parent, [*others, entry])
     Manifest.read(output.parent).load_entry(entry)  # the manifest vouches for the file
     result = ExportResult(output, digest, half, half_error, output.with_suffix(".md"))
-    card = _card(cfg, state, net, result, training_hours(run_dir))
+    card = _card(cfg, state, net, result, training_hours(run_dir), chroma_gain)
     result.card.write_text(card + (f"\n{notes.strip()}\n" if notes.strip() else ""), "utf-8")
     return result
+
+
+def _check_chroma_gain(gain: float | None, task: str) -> None:
+    if gain is None:
+        return
+    if task != "colorize":
+        raise TrainingError(f"a chroma gain is for colorization models, not {task}")
+    if not 0.0 < gain <= MAX_CHROMA_GAIN:
+        raise TrainingError(f"chroma gain must be in (0, {MAX_CHROMA_GAIN:g}], got {gain:g}")
 
 
 def _verify(path: Path, digest: str, expected_net: nn.Module, probe: torch.Tensor) -> None:
@@ -215,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="Markdown appended to the model card (where it trained, benchmark tables, status)",
     )
+    parser.add_argument(
+        "--chroma-gain",
+        type=float,
+        metavar="K",
+        help="colorize only: multiply the predicted ab by K at full strength (vividness)",
+    )
     args = parser.parse_args(argv)
     try:
         notes = args.notes.read_text("utf-8") if args.notes else ""
@@ -223,7 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         result = export_run(
-            args.run_dir, args.output, variant=args.variant, allow_half=not args.fp32, notes=notes
+            args.run_dir,
+            args.output,
+            variant=args.variant,
+            allow_half=not args.fp32,
+            notes=notes,
+            chroma_gain=args.chroma_gain,
         )
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -10,6 +10,8 @@ network call on a padded tensor) and its own large-image strategy in `run`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -90,6 +92,13 @@ class InferenceModel(ABC):
         self.net = net.eval().to(device=device, dtype=self.dtype, memory_format=torch.channels_last)
         self.multiple = int(getattr(net, "size_multiple", 1))
         self.resolution = resolution
+
+    def use_meta(self, meta: Mapping[str, Any], source: str) -> None:
+        """Take the settings a weight file carries for its task's processing (none here).
+
+        Raises `ModelUnavailable` naming `source` when a setting is invalid.
+        """
+        del meta, source  # no task-specific settings by default
 
     @abstractmethod
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
+from typing import Any
 
 import cv2
 import numpy as np
 import torch
 
 from engine.color import denormalize_ab, lab_to_rgb, luminance, normalize_l
+from engine.errors import ModelUnavailable
 from engine.tasks.base import InferenceModel, from_unit, to_unit
 from engine.tiling import CancelToken, TileProgress
 
 DEFAULT_RESOLUTION = 512
 _STRIPE_ROWS = 512  # merge L and ab in stripes so a 24 MP scan never needs a full float copy
+MAX_CHROMA_GAIN = 3.0
 
 
 def _source_coords(size: int, small: int) -> np.ndarray:
@@ -44,7 +47,25 @@ def _upsample(small: np.ndarray, rows: slice, height: int, width: int) -> np.nda
 
 
 class Colorizer(InferenceModel):
-    """L in [-1, 1] (1 channel) -> ab in [-1, 1] (2 channels)."""
+    """L in [-1, 1] (1 channel) -> ab in [-1, 1] (2 channels).
+
+    A weight file may carry ``meta["chroma_gain"]``: the factor its ab is multiplied by at
+    full strength. A model trained on squared error predicts the mean of the plausible
+    colours, greyer than any of them; the gain is the vividness its exporter chose, and
+    strength ``1 / chroma_gain`` gives back the network's own (PSNR-best) colours.
+    """
+
+    chroma_gain: float = 1.0
+
+    def use_meta(self, meta: Mapping[str, Any], source: str) -> None:
+        gain = meta.get("chroma_gain", 1.0)
+        if isinstance(gain, bool) or not isinstance(gain, int | float):
+            raise ModelUnavailable(f"{source} has an invalid chroma_gain {gain!r}")
+        if not 0.0 < gain <= MAX_CHROMA_GAIN:
+            raise ModelUnavailable(
+                f"{source} has chroma_gain {gain}, outside (0, {MAX_CHROMA_GAIN:g}]"
+            )
+        self.chroma_gain = float(gain)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -72,7 +93,8 @@ class Colorizer(InferenceModel):
         yield TileProgress(2, 3, side)
         if cancel is not None:
             cancel.raise_if_cancelled()
-        ab_small = np.ascontiguousarray(denormalize_ab(ab_small) * strength, dtype=np.float32)
+        gain = strength * self.chroma_gain
+        ab_small = np.ascontiguousarray(denormalize_ab(ab_small) * gain, dtype=np.float32)
         out = np.empty_like(image)
         for y in range(0, height, _STRIPE_ROWS):
             rows = slice(y, min(y + _STRIPE_ROWS, height))

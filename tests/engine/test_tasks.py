@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from engine.archs import build_arch
-from engine.color import luminance
+from engine.color import luminance, rgb_to_lab
+from engine.errors import ModelUnavailable
 from engine.tasks.base import from_unit, pad_to_multiple, to_unit
 from engine.tasks.colorize import Colorizer
 from engine.tasks.denoise import (
@@ -286,6 +287,36 @@ def test_colorize_strength_zero_gives_grey_and_keeps_16_bit():
     assert out.dtype == np.uint16
     spread = out.astype(int).max(axis=2) - out.astype(int).min(axis=2)
     assert spread.max() <= 300  # ~0.5 % of the 16-bit range: neutral grey
+
+
+def test_colorize_chroma_gain_from_the_weight_file_scales_ab_and_strength_undoes_it():
+    torch.manual_seed(0)
+    net = build_arch("colorize_unet", base_channels=4, max_channels=8)
+    with torch.no_grad():  # a mild, non-zero colour everywhere (a random net is near grey)
+        net.final[0].bias.copy_(torch.tensor([0.08, 0.12]))
+    image = np.repeat(np.linspace(60, 200, 96 * 128).reshape(96, 128, 1), 3, axis=2)
+    image = image.round().astype(np.uint8)
+    plain = Colorizer(copy.deepcopy(net), CPU)
+    vivid = Colorizer(copy.deepcopy(net), CPU)
+    vivid.use_meta({"chroma_gain": 1.5}, "vivid.pt")
+    assert plain.chroma_gain == 1.0 and vivid.chroma_gain == 1.5
+
+    def ab(model, strength):
+        out, _ = _finish(model.run(image, strength=strength, cancel=None))
+        return rgb_to_lab(out.astype(np.float32) / 255)[..., 1:]
+
+    base = ab(plain, 1.0)
+    assert np.abs(base).mean() > 2.0
+    np.testing.assert_allclose(ab(vivid, 1.0), 1.5 * base, atol=1.5)
+    np.testing.assert_allclose(ab(vivid, 1 / 1.5), base, atol=1.0)
+
+
+@pytest.mark.parametrize("gain", [0, -1.0, 3.5, "2", True, None])
+def test_colorize_refuses_a_bad_chroma_gain_naming_the_file(gain):
+    model = Colorizer(build_arch("colorize_unet", base_channels=4, max_channels=8), CPU)
+    with pytest.raises(ModelUnavailable, match=r"odd\.pt.*chroma_gain"):
+        model.use_meta({"chroma_gain": gain}, "odd.pt")
+    assert model.chroma_gain == 1.0
 
 
 def test_scattered_dust_is_filled_in_crops_the_model_sees_at_full_resolution():

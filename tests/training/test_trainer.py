@@ -181,6 +181,21 @@ def test_export_bakes_weights_the_engine_loads_with_identical_outputs(photos, tm
     assert out.shape == image.shape
 
 
+def test_export_stores_a_colorizers_chroma_gain_and_refuses_it_for_other_tasks(photos, tmp_path):
+    _trainer(tiny_config("colorize", steps=1), photos, tmp_path / "col").fit()
+    target = tmp_path / "weights" / "colorize.pt"
+    result = export_run(tmp_path / "col", target, chroma_gain=1.4)
+    assert load_weights(target).meta["chroma_gain"] == 1.4
+    assert "chroma gain | ×1.4" in result.card.read_text()
+    assert "chroma_gain" not in load_weights(export_run(tmp_path / "col", target).path).meta
+    with pytest.raises(TrainingError, match="chroma gain must be in"):
+        export_run(tmp_path / "col", target, chroma_gain=0.0)
+    _trainer(tiny_config("denoise", steps=1), photos, tmp_path / "den").fit()
+    with pytest.raises(TrainingError, match="for colorization models, not denoise"):
+        export_run(tmp_path / "den", tmp_path / "weights" / "denoise.pt", chroma_gain=1.4)
+    assert not (tmp_path / "weights" / "denoise.pt").exists()
+
+
 def test_exported_inpainter_works_at_full_resolution_and_a_colorizer_at_its_crop_size():
     # A fully convolutional inpainter trained on small crops must not make the engine shrink
     # every hole's crop to that size (it cost 0.7 dB inside small holes).
