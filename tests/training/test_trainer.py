@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torch import nn
 
 from engine import api
 from engine.weights import Manifest, load_weights
@@ -23,7 +25,7 @@ from training.config import ModelConfig, OptimConfig, TrainConfig, load_config
 from training.errors import DivergedError, MissingVGGWeights, TrainingError
 from training.export import export_run, inference_resolution, probe_input, training_hours
 from training.report import read_log
-from training.trainer import Trainer
+from training.trainer import Trainer, recalibrate_batchnorm
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -389,6 +391,35 @@ def test_cosine_schedule_warms_up_then_decays_per_step_to_its_floor(photos, tmp_
     assert lrs[-1] == pytest.approx(1e-4)  # the floor at the last step
     with pytest.raises(TrainingError, match="optim.schedule"):
         TrainConfig(task="denoise", optim=OptimConfig(schedule="linear"))
+
+
+def test_batchnorm_recalibration_gives_the_statistics_of_the_nets_own_weights():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.Dropout(0.5)).eval()
+    net[1].running_mean.fill_(5.0)  # statistics of some other weights
+    batches = [{"input": torch.randn(4, 1, 12, 12) * (i + 1)} for i in range(3)]
+    assert recalibrate_batchnorm(net, batches, lambda n, b: n(b["input"]))
+    with torch.no_grad():
+        features = [net[0](b["input"]) for b in batches]
+    expected = torch.stack([f.mean(dim=(0, 2, 3)) for f in features]).mean(0)
+    torch.testing.assert_close(net[1].running_mean, expected)
+    assert net[1].momentum == 0.1 and not net.training and not net[2].training
+    # Nothing to do without BatchNorm or without batches: reported, nothing changed.
+    plain = nn.Conv2d(1, 1, 3)
+    assert not recalibrate_batchnorm(plain, batches, lambda n, b: n(b["input"]))
+    assert not recalibrate_batchnorm(net, [], lambda n, b: n(b["input"]))
+
+
+def test_the_saved_ema_colorizer_carries_batchnorm_statistics_of_its_own_weights(photos, tmp_path):
+    trainer = _trainer(tiny_config("colorize", steps=3), photos, tmp_path / "run")
+    trainer.fit()
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
+    reference = copy.deepcopy(trainer.ema)
+    assert recalibrate_batchnorm(reference, trainer.recent_batches, lambda n, b: n(b["input"]))
+    key = "encoder.1.1.running_mean"
+    torch.testing.assert_close(state["ema"][key], reference.state_dict()[key])
+    # ...which differ from the live generator's: its weights are not the average's.
+    assert not torch.allclose(state["ema"][key], state["generator"][key])
 
 
 def test_init_from_starts_a_new_run_from_another_runs_ema_generator(photos, tmp_path):
