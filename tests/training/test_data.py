@@ -24,6 +24,7 @@ from training.data import (
     add_salt_and_pepper,
     add_speckle,
     build_dataset,
+    centre_crop,
     degrade,
     lab_to_rgb_tensor,
     random_mask,
@@ -215,6 +216,8 @@ def test_zooming_past_the_short_side_shows_the_whole_photo_padded_as_the_engine_
     x = torch.from_numpy(whole.transpose(2, 0, 1))[None]
     engine_padded = pad_to_multiple(x, 64)[0].numpy().transpose(1, 2, 0)
     np.testing.assert_allclose(crop, engine_padded, atol=1e-5)
+    # Validation then sees the whole photo the same way, deterministically.
+    np.testing.assert_allclose(centre_crop(photo, cfg), engine_padded, atol=1e-5)
     # Without the option the window stops at the short side: no padding, a square of photo.
     cfg.zoom_past_short_side = False
     plain = train_crop(photo, np.random.default_rng(0), cfg)

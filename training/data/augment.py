@@ -156,9 +156,15 @@ def train_crop(pixels: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig)
 
 
 def centre_crop(pixels: np.ndarray, cfg: AugmentConfig) -> np.ndarray:
-    """The deterministic, unaugmented centre ``crop_size`` square (validation)."""
+    """The deterministic, unaugmented centre ``crop_size`` square (validation).
+
+    With `zoom_past_short_side` it is the whole photo instead, shrunk and mirror-padded as
+    the engine shows it to a colorizer: validation then scores what inference will see.
+    """
     size = cfg.crop_size
     height, width = pixels.shape[:2]
+    if cfg.zoom_past_short_side and min(height, width) >= size:
+        return _whole_view(pixels, max(height, width), 0.0, 0.0, size)
     if min(height, width) < size:
         image = _fit_short_side(pixels, size)
         height, width = image.shape[:2]
