@@ -90,9 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
     methods: dict[str, Method | None] = {"grayscale baseline (a = b = 0)": None}
     for label, file in model_files(args).items():
-        methods[label] = engine_method(file)
+        methods[label] = method = engine_method(file)
         for gain in args.chroma_gain:
-            methods[f"{label}, chroma × {gain:g}"] = with_chroma_gain(engine_method(file), gain)
+            methods[f"{label}, chroma × {gain:g}"] = with_chroma_gain(method, gain)
     for set_name in args.sets:
         images = load_set(set_name, args.limit)
         truth = float(np.mean([colourfulness(im.astype(np.float64)) for im in images]))

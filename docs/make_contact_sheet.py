@@ -27,7 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import api  # noqa: E402
-from engine.color import lab_to_rgb, rgb_to_lab  # noqa: E402
+
+# Appended, not prepended: benchmarks/editor.py must not shadow the `editor` package.
+sys.path.append(str(ROOT / "benchmarks"))
+from quality_colorize import greyscale  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "data" / "samples" / "old_photos"
 ROW = 360  # px, height of a whole-scan thumbnail
@@ -75,13 +78,6 @@ def with_mask(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     shown = image.copy()
     shown[mask] = (255, 0, 0)
     return shown
-
-
-def black_and_white(rgb: np.ndarray) -> np.ndarray:
-    """The photo's CIE lightness alone (a = b = 0) as 8-bit RGB: a black-and-white scan."""
-    lab = rgb_to_lab(rgb.astype(np.float32) / 255.0)
-    lab[..., 1:] = 0.0
-    return np.clip(lab_to_rgb(lab) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def row_for(
@@ -140,7 +136,7 @@ def main() -> int:
             before = (before // 257).astype(np.uint8)
         reference = None
         if args.task == "colorize":
-            before, reference = black_and_white(before), before
+            before, reference = greyscale(before), before
         after, mask = restore(args.task, before, options)
         rows.append(row_for(path.stem, before, after, mask, reference))
         print(f"{path.name}: done", flush=True)

@@ -180,7 +180,11 @@ class Trainer:
         self.step = self.epoch = self.batch_in_epoch = 0
         self.last_d_loss = math.inf
         self.last_metrics: dict[str, float] = {}
-        self.recent_batches: deque[dict[str, torch.Tensor]] = deque(maxlen=BATCHNORM_BATCHES)
+        # Kept only for a generator with BatchNorm: the others have no statistics to redo.
+        has_norms = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.ema.modules())
+        self.recent_batches: deque[dict[str, torch.Tensor]] = deque(
+            maxlen=BATCHNORM_BATCHES if has_norms else 0
+        )
         self._ema_calibrated_at = -1
         if state is not None:
             self._restore(state)
