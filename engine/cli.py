@@ -1,4 +1,4 @@
-"""Command line: `python -m engine denoise|inpaint|colorize INPUT... -o OUTPUT`.
+"""Command line: `python -m engine TASK INPUT... [-o OUTPUT]` for every registered task.
 
 Single files or whole folders. A bad file in a batch is reported on one line and skipped;
 the exit code is 0 when everything was restored, 1 when some file failed, 2 for a usage
@@ -13,9 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from engine import api
+from engine.tasks import TaskSpec, get_task, task_names
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -49,10 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m engine", description="Restore photos: denoise, inpaint or colorize."
     )
-    parser.add_argument("task", choices=["denoise", "inpaint", "colorize"])
+    parser.add_argument("task", choices=task_names())
     parser.add_argument("inputs", nargs="+", type=Path, help="image files and/or folders")
     parser.add_argument(
-        "-o", "--output", type=Path, required=True, help="output file (one input) or folder"
+        "-o",
+        "--output",
+        type=Path,
+        help="output file (one input) or folder; default for one file: NAME-restored.EXT beside it",
     )
     parser.add_argument(
         "--mask",
@@ -107,14 +109,32 @@ def _expand(inputs: list[Path]) -> list[Path]:
     return files
 
 
-def plan_jobs(inputs: list[Path], output: Path, mask: Path | None, task: str) -> list[Job]:
+def default_output(source: Path) -> Path:
+    """NAME-restored.EXT beside `source` (PNG where EXT cannot be written), never an
+    existing file: NAME-restored-2.EXT and so on."""
+    suffix = source.suffix if api.is_supported_image_path(source) else ".png"
+    candidate = source.with_name(f"{source.stem}-restored{suffix}")
+    number = 2
+    while candidate.exists():
+        candidate = source.with_name(f"{source.stem}-restored-{number}{suffix}")
+        number += 1
+    return candidate
+
+
+def plan_jobs(
+    inputs: list[Path], output: Path | None, mask: Path | None, needs_mask: bool
+) -> list[Job]:
     files = _expand(inputs)
+    if output is None:
+        if len(files) != 1 or inputs[0].is_dir():
+            raise UsageError("several images are restored, so -o must name an output folder")
+        output = default_output(files[0])
     single = len(files) == 1 and not inputs[0].is_dir() and not output.is_dir()
     if single and not api.is_supported_image_path(output):
         raise UsageError(f"output {output} needs an image suffix (.png, .jpg, .tif, ...)")
     if not single and api.is_supported_image_path(output):
         raise UsageError(f"several images are restored, so -o must be a folder, not {output}")
-    if task == "inpaint" and mask is None:
+    if needs_mask and mask is None:
         raise UsageError("inpaint needs --mask (a mask image, white = hole, or a folder of them)")
     if mask is not None and not mask.exists():
         raise UsageError(f"no such mask file or folder: {mask}")
@@ -126,7 +146,7 @@ def plan_jobs(inputs: list[Path], output: Path, mask: Path | None, task: str) ->
         if target in claimed:
             raise UsageError(f"{claimed[target]} and {source} would both be written to {target}")
         claimed[target] = source
-        found, problem = _mask_for(source, mask) if task == "inpaint" else (None, None)
+        found, problem = _mask_for(source, mask) if needs_mask else (None, None)
         jobs.append(Job(source, target, found, problem))
     return jobs
 
@@ -171,30 +191,32 @@ class ProgressBar:
             sys.stderr.write("\r" + " " * 80 + "\r")
 
 
+def _request(spec: TaskSpec, job: Job, args: argparse.Namespace, shape: tuple[int, int]):
+    """The task's request from the options of the same names (and the job's mask file)."""
+    values = {"strength": args.strength, "noise": args.noise}
+    if "mask" in spec.settings:
+        limit = int(args.max_megapixels * 1e6)
+        values["mask"] = api.read_mask(job.mask, shape=shape, max_pixels=limit)
+    return spec.request(**{name: values[name] for name in spec.settings if name in values})
+
+
 def _run_one(job: Job, args: argparse.Namespace, options: api.RunOptions, bar: ProgressBar) -> None:
+    spec = get_task(args.task)
     loaded = api.read_image(job.source, max_pixels=int(args.max_megapixels * 1e6))
+    request = _request(spec, job, args, loaded.pixels.shape[:2])
     bar.start(job.source.name)
-    if args.task == "denoise":
-        result = api.denoise(
-            loaded.pixels,
-            noise=api.NoiseKind(args.noise),
-            strength=args.strength,
-            options=options,
-            progress=bar,
-        )
-    elif args.task == "inpaint":
-        mask = api.read_mask(
-            job.mask, shape=loaded.pixels.shape[:2], max_pixels=int(args.max_megapixels * 1e6)
-        )
-        result = api.inpaint(loaded.pixels, mask, options=options, progress=bar)
-    else:
-        result = api.colorize(loaded.pixels, strength=args.strength, options=options, progress=bar)
+    result = api.run_task(spec.name, loaded.pixels, request, options=options, progress=bar)
     bar.finish()
-    if loaded.meta.was_grayscale and args.task != "colorize":
-        # A grey scan stays grey: the channels agree up to rounding, so their mean is exact.
-        result = np.round(result.mean(axis=2)).astype(result.dtype)
     job.target.parent.mkdir(parents=True, exist_ok=True)
     api.write_image(job.target, result, alpha=loaded.alpha, meta=loaded.meta)
+
+
+def _reason(exc: BaseException, source: Path) -> str:
+    """The error's message without the file name it starts with (the line names it once)."""
+    text = str(exc)
+    for prefix in (f"{source}: ", f"{source.name}: ", f'"{source}": ', f'"{source.name}": '):
+        text = text.removeprefix(prefix)
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         precision=api.Precision(args.precision),
     )
     try:
-        jobs = plan_jobs(args.inputs, args.output, args.mask, args.task)
+        needs_mask = "mask" in get_task(args.task).settings
+        jobs = plan_jobs(args.inputs, args.output, args.mask, needs_mask)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -229,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         except (api.EngineError, OSError) as exc:
             bar.finish()
             failed += 1
-            print(f"skipped {job.source}: {exc}", file=sys.stderr)
+            print(f"skipped {job.source}: {_reason(exc, job.source)}", file=sys.stderr)
         except KeyboardInterrupt:
             bar.finish()
             print("interrupted; files already written are complete", file=sys.stderr)

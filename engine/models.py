@@ -10,18 +10,9 @@ import torch
 
 from engine.errors import ModelUnavailable
 from engine.options import ModelInfo
+from engine.tasks import get_task
 from engine.tasks.base import InferenceModel
-from engine.tasks.colorize import Colorizer
-from engine.tasks.denoise import Denoiser
-from engine.tasks.inpaint import Inpainter
 from engine.weights import Manifest, WeightFile, load_weights
-
-TASK_MODELS: dict[str, type[InferenceModel]] = {
-    "denoise": Denoiser,
-    "inpaint": Inpainter,
-    "colorize": Colorizer,
-}
-
 
 _CACHE_SIZE = 4
 _cache: dict[tuple[str, ...], InferenceModel] = {}
@@ -54,8 +45,7 @@ def load_model(
     full_precision: bool = False,
 ) -> InferenceModel:
     """The task's model on `device`, loaded (and checked) once, then served from a cache."""
-    if task not in TASK_MODELS:
-        raise ModelUnavailable(f"unknown task '{task}'; known: {', '.join(TASK_MODELS)}")
+    spec = get_task(task)
     identity, load = _locate(task, variant, weights, resources)
     key = (*identity, str(device), full_precision)
     with _lock:
@@ -72,9 +62,7 @@ def load_model(
                 raise ModelUnavailable(f"{identity[0]} has an invalid resolution {resolution!r}")
             while len(_cache) >= _CACHE_SIZE:  # keep memory bounded: forget the oldest
                 _cache.pop(next(iter(_cache)))
-            model = TASK_MODELS[task](
-                net, device, resolution=resolution, full_precision=full_precision
-            )
+            model = spec.model(net, device, resolution=resolution, full_precision=full_precision)
             model.use_meta(weight_file.meta, identity[0])
             _cache[key] = model
         return _cache[key]

@@ -34,6 +34,24 @@ class NoiseKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Progress:
+    """How far a task has come: `done` of `total` steps (tiles, hole regions, stages).
+
+    `total` can grow when a tile is halved after running out of memory; `tile_size` is the
+    tile in use (0 = untiled). The engine's one progress type, from the tiler to the editor.
+    """
+
+    task: str
+    done: int
+    total: int
+    tile_size: int = 0
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """What the user may want to know about an installed model."""
 
@@ -43,3 +61,74 @@ class ModelInfo:
     arch: str
     available: bool
     problem: str | None = None
+
+
+def _unit_number(name: str, value: object) -> float:
+    """A setting that must be a number in [0, 1], or InvalidRequest naming it."""
+    from engine.errors import InvalidRequest
+
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidRequest(f"{name} must be a number between 0 and 1, got {value!r}") from None
+    if not 0.0 <= number <= 1.0:
+        raise InvalidRequest(f"{name} must be between 0 and 1, got {value}")
+    return number
+
+
+def _noise_kind(value: object) -> NoiseKind:
+    from engine.errors import InvalidRequest
+
+    try:
+        return NoiseKind(value)
+    except ValueError:
+        known = ", ".join(k.value for k in NoiseKind)
+        raise InvalidRequest(f"unknown noise kind {value!r}; choose one of {known}") from None
+
+
+@dataclass(frozen=True)
+class DenoiseRequest:
+    """Denoise settings: strength 0 returns the input, 1 the model's result."""
+
+    strength: float = 1.0
+    noise: NoiseKind = NoiseKind.AUTO
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strength", _unit_number("strength", self.strength))
+        object.__setattr__(self, "noise", _noise_kind(self.noise))
+
+    @property
+    def variant(self) -> str:
+        """The manifest variant to run (a dedicated model per noise kind, if installed)."""
+        return self.noise.value
+
+
+@dataclass(frozen=True, eq=False)
+class InpaintRequest:
+    """The holes to fill: H×W, nonzero/True = hole (the image's size)."""
+
+    mask: object  # np.ndarray; typed loosely so this module stays import-light
+
+    variant = "blind"
+
+    def check(self, image: object) -> None:
+        """InvalidRequest unless the mask is an H×W array of the image's size."""
+        from engine.errors import InvalidRequest
+
+        want = getattr(image, "shape", (0, 0))[:2]
+        got = getattr(self.mask, "shape", None)
+        if got is None or tuple(got) != tuple(want) or not hasattr(self.mask, "astype"):
+            shown = got if got is not None else type(self.mask).__name__
+            raise InvalidRequest(f"the mask must be H×W = {tuple(want)}, got {shown}")
+
+
+@dataclass(frozen=True)
+class ColorizeRequest:
+    """Colorize settings: strength scales the colour (0 = grey, 1 = the model's vividness)."""
+
+    strength: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strength", _unit_number("strength", self.strength))
+
+    variant = "blind"

@@ -25,7 +25,10 @@ from typing import TYPE_CHECKING, TypeVar
 import cv2
 import numpy as np
 
-from engine import api
+from engine import run
+from engine.errors import EngineError
+from engine.io import read_image, write_image
+from engine.options import NoiseKind
 
 if TYPE_CHECKING:
     from engine.weights import Manifest, ModelEntry
@@ -103,7 +106,7 @@ def run_self_test(resources: Path | None = None, device: str = "cpu") -> SelfTes
     manifest = _guarded(checks, "manifest", lambda: _read_manifest(weights.Manifest, root))
     photo = _guarded(checks, "sample", lambda: _sample_crop(root))
     if manifest is not None and photo is not None:
-        options = api.RunOptions(device=device, resources=root)
+        options = run.RunOptions(device=device, resources=root)
         for entry in manifest.entries:
             checks.append(_check_model(manifest, entry, photo, options))
     if manifest is not None:
@@ -131,7 +134,7 @@ def _guarded(
 def _reason(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     # The engine's messages are written for users; anything else gets its type named.
-    if isinstance(exc, api.EngineError | SanityError):
+    if isinstance(exc, EngineError | SanityError):
         return text
     return f"{type(exc).__name__}: {text}"
 
@@ -152,7 +155,7 @@ def _read_manifest(manifest_type: type[Manifest], root: Path) -> Manifest:
 
 
 def _sample_crop(root: Path) -> np.ndarray:
-    image = api.read_image(root / SAMPLE).pixels
+    image = read_image(root / SAMPLE).pixels
     if image.dtype != np.uint8:
         raise SanityError(f"{SAMPLE} is not an 8-bit photo")
     height, width = image.shape[:2]
@@ -163,9 +166,9 @@ def _sample_crop(root: Path) -> np.ndarray:
 
 
 def _check_model(
-    manifest: Manifest, entry: ModelEntry, photo: np.ndarray, options: api.RunOptions
+    manifest: Manifest, entry: ModelEntry, photo: np.ndarray, options: run.RunOptions
 ) -> Check:
-    runners: dict[str, Callable[[ModelEntry, np.ndarray, api.RunOptions], str]] = {
+    runners: dict[str, Callable[[ModelEntry, np.ndarray, run.RunOptions], str]] = {
         "denoise": _run_denoise,
         "inpaint": _run_inpaint,
         "colorize": _run_colorize,
@@ -198,16 +201,16 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return 10.0 * np.log10(255.0**2 / max(mse, 1e-10))
 
 
-def _run_denoise(entry: ModelEntry, clean: np.ndarray, options: api.RunOptions) -> str:
-    noise = api.NoiseKind(entry.variant) if entry.variant != "blind" else api.NoiseKind.AUTO
+def _run_denoise(entry: ModelEntry, clean: np.ndarray, options: run.RunOptions) -> str:
+    noise = NoiseKind(entry.variant) if entry.variant != "blind" else NoiseKind.AUTO
     rng = np.random.default_rng(0)
     noisy = np.clip(clean + rng.normal(0.0, NOISE_SIGMA, clean.shape), 0, 255).astype(np.uint8)
-    result = api.denoise(noisy, noise=noise, options=options)
+    result = run.denoise(noisy, noise=noise, options=options)
     _same_form(result, noisy)
     before, after = _psnr(noisy, clean), _psnr(result, clean)
     # Only a model meant for Gaussian-like noise is held to removing it; the others must at
     # least change the picture.
-    if noise in (api.NoiseKind.AUTO, api.NoiseKind.GAUSSIAN):
+    if noise in (NoiseKind.AUTO, NoiseKind.GAUSSIAN):
         if after < before + MIN_DENOISE_GAIN_DB:
             raise SanityError(f"PSNR {before:.1f} → {after:.1f} dB: the noise was not removed")
     elif float(np.abs(result.astype(float) - noisy).mean()) < 1.0:
@@ -223,11 +226,11 @@ def _scratch_mask(size: int) -> np.ndarray:
     return mask.astype(bool)
 
 
-def _run_inpaint(entry: ModelEntry, photo: np.ndarray, options: api.RunOptions) -> str:
+def _run_inpaint(entry: ModelEntry, photo: np.ndarray, options: run.RunOptions) -> str:
     holes = _scratch_mask(photo.shape[0])
     damaged = photo.copy()
     damaged[holes] = 255  # a white scratch, so the filled pixels must differ from the input
-    result = api.inpaint(damaged, holes, options=options)
+    result = run.inpaint(damaged, holes, options=options)
     _same_form(result, damaged)
     kernel = np.ones((2 * FEATHER_GUARD_PX + 1,) * 2, np.uint8)
     near = cv2.dilate(holes.astype(np.uint8), kernel).astype(bool)
@@ -243,9 +246,9 @@ def _luma(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float64)
 
 
-def _run_colorize(entry: ModelEntry, photo: np.ndarray, options: api.RunOptions) -> str:
+def _run_colorize(entry: ModelEntry, photo: np.ndarray, options: run.RunOptions) -> str:
     grey = np.repeat(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2)
-    result = api.colorize(grey, options=options)
+    result = run.colorize(grey, options=options)
     _same_form(result, grey)
     signed = result.astype(np.int32)
     chroma = float(
@@ -264,8 +267,8 @@ def _round_trip(photo: np.ndarray) -> None:
     with tempfile.TemporaryDirectory(prefix="selftest-") as folder:
         for suffix, exact in ((".png", True), (".tiff", True), (".jpg", False)):
             path = Path(folder) / f"photo{suffix}"
-            api.write_image(path, photo)
-            back = api.read_image(path).pixels
+            write_image(path, photo)
+            back = read_image(path).pixels
             if back.shape != photo.shape:
                 raise SanityError(f"{suffix} came back as {back.shape}")
             error = float(np.abs(back.astype(float) - photo).mean())

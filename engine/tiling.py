@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import Cancelled, OutOfMemory
+from engine.options import Progress
 
 TileFn = Callable[[np.ndarray], np.ndarray]
 """Takes a float32 tile H×W×Cin, returns a float32 tile H×W×Cout."""
@@ -48,19 +49,6 @@ class CancelToken:
     def raise_if_cancelled(self) -> None:
         if self._cancelled:
             raise Cancelled("cancelled by the user")
-
-
-@dataclass(frozen=True)
-class TileProgress:
-    """Progress after a finished tile. `total` can grow when a tile is halved after OOM."""
-
-    done: int
-    total: int
-    tile_size: int
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
 
 
 @dataclass(frozen=True)
@@ -271,11 +259,11 @@ def iter_tiled(
     plan: TilePlan,
     finalize: Finalize,
     cancel: CancelToken | None = None,
-) -> Iterator[TileProgress]:
+) -> Iterator[Progress]:
     """Apply `fn` tile by tile over `src` (H×W×C), writing the blended result into `out`.
 
     `out` is H×W×Cout, preallocated by the caller in its final dtype; `finalize` converts
-    float32 stripes to it. Yields a TileProgress after every tile. Raises Cancelled between
+    float32 stripes to it. Yields a Progress after every tile. Raises Cancelled between
     tiles when `cancel` is set, OutOfMemory when even the smallest tile does not fit.
     """
     height, width = src.shape[:2]
@@ -297,7 +285,7 @@ def iter_tiled(
                     cancel.raise_if_cancelled()
                 blender.add(xspan, fn(src[ys.start : ys.stop, xspan.start : xspan.stop]))
                 done += 1
-                yield TileProgress(done, total, plan.tile)
+                yield Progress("", done, total, plan.tile)
         except Exception as exc:
             if not is_out_of_memory(exc):
                 raise

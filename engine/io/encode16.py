@@ -1,4 +1,4 @@
-"""Encoders for 16-bit-per-channel PNG (OpenCV) and TIFF (tifffile), and 16 to 8-bit reduction.
+"""Encoders for 16-bit-per-channel PNG (OpenCV) and TIFF (tifffile).
 
 Pillow cannot hold 48-bit RGB, so 16-bit output bypasses it. The PNG gets its ``iCCP`` and
 ``eXIf`` chunks spliced in after ``IHDR``; the TIFF gets the ICC tag and the whole EXIF (IFD0
@@ -16,13 +16,6 @@ from PIL import Image
 
 from engine.io import tiff_exif
 from engine.io.metadata import png_add_metadata
-
-
-def to_uint8(values: np.ndarray) -> np.ndarray:
-    """16-bit to 8-bit with rounding: ``(x + 128) // 257`` (65535 -> 255, 0 -> 0)."""
-    if values.dtype == np.uint8:
-        return values
-    return ((values.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
 def encode_png16(

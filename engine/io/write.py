@@ -17,6 +17,7 @@ from engine.io import encode16
 from engine.io.guard import one_line
 from engine.io.metadata import clean_exif, exif_to_bytes, icc_matches, parse_exif
 from engine.io.types import SUPPORTED_WRITE_SUFFIXES, ImageMeta
+from engine.pixels import convert_depth
 
 _FORMATS = {
     ".png": "PNG",
@@ -142,7 +143,7 @@ def _validate(target: Path, pixels: object, alpha: object) -> tuple[np.ndarray, 
     if a.dtype == np.bool_:
         a = np.where(a, maximum, 0).astype(px.dtype)
     elif a.dtype != px.dtype:
-        a = (a.astype(np.uint16) * 257) if px.dtype == np.uint16 else encode16.to_uint8(a)
+        a = convert_depth(a, px.dtype)
     return px, np.ascontiguousarray(a)
 
 
@@ -181,8 +182,8 @@ def _encode(
         encode16.write_tiff16(fh, pixels, alpha, icc=icc, exif=exif)
         return
     if pixels.dtype == np.uint16:
-        pixels = encode16.to_uint8(pixels)
-        alpha = None if alpha is None else encode16.to_uint8(alpha)
+        pixels = convert_depth(pixels, np.uint8)
+        alpha = None if alpha is None else convert_depth(alpha, np.uint8)
     if fmt in ("JPEG", "BMP"):
         alpha = None
     if fmt == "WEBP" and gray:  # WebP holds RGB(A) only

@@ -4,13 +4,14 @@
 the network's size multiple, reduced precision where it is native and measured harmless
 (float16 on CUDA, bfloat16 autocast on CPUs that have it, for networks that opt in),
 `torch.inference_mode()` and cropping back. A task subclass writes only `forward` (the
-network call on a padded tensor) and its own large-image strategy in `run`.
+network call on a padded tensor), its encoding, and its own large-image strategy in `run`;
+the task registers itself in `engine.tasks.registry`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import numpy as np
@@ -19,35 +20,33 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.devices import cpu_has_native_bfloat16, use_half_precision
+from engine.options import Progress
+from engine.pixels import from_unit, pixel_scale, to_unit
+from engine.tiling import CancelToken, TilePlan
+
+__all__ = [
+    "InferenceModel",
+    "decode_rgb",
+    "encode_rgb",
+    "from_unit",
+    "pad_to_multiple",
+    "pixel_scale",
+    "to_unit",
+]
 
 
-def pixel_scale(dtype: np.dtype) -> float:
-    """The value of full white: 255 or 65535 for integer images, 1.0 for float ones."""
-    if np.issubdtype(dtype, np.floating):
-        return 1.0
-    return float(np.iinfo(dtype).max)
+def encode_rgb(unit: np.ndarray) -> np.ndarray:
+    """RGB on [0, 1] -> the networks' RGB range [-1, 1] (denoise and inpaint, both ways)."""
+    return unit * 2.0 - 1.0
 
 
-def to_unit(pixels: np.ndarray) -> np.ndarray:
-    """uint8/uint16 pixels -> float32 in [0, 1]."""
-    return pixels.astype(np.float32) / pixel_scale(pixels.dtype)
-
-
-def from_unit(values: np.ndarray, dtype: np.dtype, *, overwrite: bool = False) -> np.ndarray:
-    """float in [0, 1] -> rounded, clipped integer pixels of `dtype` (float: unchanged).
-
-    ``overwrite=True`` lets it use a float32 ``values`` as its scratch buffer: on a 24 MP
-    image the temporaries of the out-of-place form cost more than the arithmetic.
-    """
-    if np.issubdtype(dtype, np.floating):
-        return values.astype(dtype, copy=False)
-    scale = pixel_scale(dtype)
-    if overwrite and values.dtype == np.float32 and values.flags.writeable:
-        scaled = np.multiply(values, scale, out=values)
-    else:
-        scaled = values * np.float32(scale)
-    scaled += 0.5
-    return np.clip(scaled, 0, scale, out=scaled).astype(dtype)
+def decode_rgb(values: np.ndarray) -> np.ndarray:
+    """The networks' RGB range [-1, 1] -> [0, 1], in place when given a writable float32."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float32 and values.flags.writeable:
+        values *= 0.5
+        values += 0.5
+        return values
+    return values * 0.5 + 0.5
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
@@ -103,6 +102,13 @@ class InferenceModel(ABC):
     @abstractmethod
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The network call on a padded N×C×H×W tensor in the network's value range."""
+
+    @abstractmethod
+    def run(
+        self, image: np.ndarray, request: Any, *, plan: TilePlan | None, cancel: CancelToken | None
+    ) -> Generator[Progress, None, np.ndarray]:
+        """The task's large-image strategy: yields progress, returns the result (the input's
+        shape and dtype; the input is never modified). `plan` is given to tiled tasks."""
 
     def predict(self, array: np.ndarray) -> np.ndarray:
         """float32 H×W×Cin (network range) -> float32 H×W×Cout, same H and W."""

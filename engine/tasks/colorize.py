@@ -11,8 +11,11 @@ import torch
 
 from engine.color import denormalize_ab, lab_to_rgb, luminance, normalize_l
 from engine.errors import ModelUnavailable
-from engine.tasks.base import InferenceModel, from_unit, to_unit
-from engine.tiling import CancelToken, TileProgress
+from engine.options import ColorizeRequest, Progress
+from engine.pixels import from_unit, to_unit
+from engine.tasks.base import InferenceModel
+from engine.tasks.registry import TaskSpec, register
+from engine.tiling import CancelToken, TilePlan
 
 DEFAULT_RESOLUTION = 512
 _STRIPE_ROWS = 512  # merge L and ab in stripes so a 24 MP scan never needs a full float copy
@@ -78,11 +81,18 @@ class Colorizer(InferenceModel):
         return out
 
     def run(
-        self, image: np.ndarray, *, strength: float, cancel: CancelToken | None
-    ) -> Generator[TileProgress, None, np.ndarray]:
+        self,
+        image: np.ndarray,
+        request: ColorizeRequest,
+        *,
+        plan: TilePlan | None = None,
+        cancel: CancelToken | None,
+    ) -> Generator[Progress, None, np.ndarray]:
+        del plan  # the whole photo at the model's resolution, merged in stripes
+        strength = request.strength
         height, width = image.shape[:2]
         lightness = self._lightness(image)
-        yield TileProgress(1, 3, 0)
+        yield Progress("", 1, 3, 0)
         side = self.resolution or DEFAULT_RESOLUTION
         factor = min(1.0, side / max(height, width))
         small_size = (max(1, round(width * factor)), max(1, round(height * factor)))
@@ -90,7 +100,7 @@ class Colorizer(InferenceModel):
         if cancel is not None:
             cancel.raise_if_cancelled()
         ab_small = self.predict(normalize_l(small_l)[..., None])
-        yield TileProgress(2, 3, side)
+        yield Progress("", 2, 3, side)
         if cancel is not None:
             cancel.raise_if_cancelled()
         gain = strength * self.chroma_gain
@@ -101,5 +111,18 @@ class Colorizer(InferenceModel):
             ab = _upsample(ab_small, rows, height, width)
             lab = np.concatenate([lightness[rows, :, None], ab], axis=2)
             out[rows] = from_unit(lab_to_rgb(lab), image.dtype, overwrite=True)
-        yield TileProgress(3, 3, side)
+        yield Progress("", 3, 3, side)
         return out
+
+
+SPEC = register(
+    TaskSpec(
+        name="colorize",
+        title="Colorize",
+        model=Colorizer,
+        request=ColorizeRequest,
+        keeps_grey=False,
+        tiled=False,
+        working_side=DEFAULT_RESOLUTION,
+    )
+)

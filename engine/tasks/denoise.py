@@ -8,9 +8,11 @@ import cv2
 import numpy as np
 import torch
 
-from engine.options import NoiseKind
-from engine.tasks.base import InferenceModel, from_unit, pixel_scale
-from engine.tiling import CancelToken, TilePlan, TileProgress, iter_tiled
+from engine.options import DenoiseRequest, NoiseKind, Progress
+from engine.pixels import from_unit, pixel_scale
+from engine.tasks.base import InferenceModel, decode_rgb, encode_rgb
+from engine.tasks.registry import TaskSpec, register
+from engine.tiling import CancelToken, TilePlan, iter_tiled
 
 
 def _extremes(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,12 +102,12 @@ class Denoiser(InferenceModel):
     def run(
         self,
         image: np.ndarray,
+        request: DenoiseRequest,
         *,
-        strength: float,
-        noise: NoiseKind,
         plan: TilePlan,
         cancel: CancelToken | None,
-    ) -> Generator[TileProgress, None, np.ndarray]:
+    ) -> Generator[Progress, None, np.ndarray]:
+        strength, noise = request.strength, request.noise
         scale = pixel_scale(image.dtype)
         impulses = noise is NoiseKind.SALT_AND_PEPPER or (
             noise is NoiseKind.AUTO and impulse_share(image) > _IMPULSE_SHARE
@@ -114,9 +116,7 @@ class Denoiser(InferenceModel):
         def denoise_tile(tile: np.ndarray) -> np.ndarray:
             unit = tile.astype(np.float32) / scale
             cleaned = remove_impulses(unit) if impulses else unit
-            restored = self.predict(cleaned * 2.0 - 1.0)
-            restored *= 0.5
-            restored += 0.5
+            restored = decode_rgb(self.predict(encode_rgb(cleaned)))
             if strength >= 1.0:
                 return restored
             return unit + strength * (restored - unit)
@@ -127,3 +127,14 @@ class Denoiser(InferenceModel):
         out = np.empty_like(image)
         yield from iter_tiled(image, denoise_tile, out, plan, finalize, cancel)
         return out
+
+
+SPEC = register(
+    TaskSpec(
+        name="denoise",
+        title="Denoise",
+        model=Denoiser,
+        request=DenoiseRequest,
+        accepts_float=True,
+    )
+)

@@ -15,8 +15,11 @@ import cv2
 import numpy as np
 import torch
 
-from engine.tasks.base import InferenceModel, from_unit, to_unit
-from engine.tiling import CancelToken, TileProgress
+from engine.options import InpaintRequest, Progress
+from engine.pixels import from_unit, to_unit
+from engine.tasks.base import InferenceModel, decode_rgb, encode_rgb
+from engine.tasks.registry import TaskSpec, register
+from engine.tiling import CancelToken, TilePlan
 
 DEFAULT_RESOLUTION = 512
 _FEATHER_PX = 3  # blend width outside the hole, in pixels of the full image
@@ -108,6 +111,14 @@ class Inpainter(InferenceModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
+    @staticmethod
+    def encode(unit: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """The network's input: RGB on [0, 1] (H×W×3) with its holes (H×W, true = hole)
+        -> ``[rgb * 2 - 1 with holes zeroed, mask]``, float32 H×W×4. Training feeds the
+        network exactly this."""
+        m = hole.astype(np.float32)[..., None]
+        return np.concatenate([encode_rgb(unit) * (1.0 - m), m], axis=2).astype(np.float32)
+
     def _fill(self, crop: np.ndarray, hole: np.ndarray) -> np.ndarray:
         """Predict a crop (float32 [0, 1]) at the model's resolution; returns crop-sized RGB."""
         height, width = hole.shape
@@ -120,20 +131,28 @@ class Inpainter(InferenceModel):
             small_hole = cv2.resize(hole.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
         else:
             small, small_hole = crop, hole
-        m = small_hole.astype(np.float32)[..., None]
-        x = np.concatenate([(small * 2.0 - 1.0) * (1.0 - m), m], axis=2)
+        x = self.encode(small, small_hole)
+        m = x[..., 3:]
         # Known pixels come from the crop, not the network: it is trained (and scored) on the
         # hole alone, so what it outputs elsewhere is unconstrained and must not reach the
         # feathered ring around the hole.
-        pred = self.predict(x) * 0.5 + 0.5
+        pred = decode_rgb(self.predict(x))
         pred = pred * m + small * (1.0 - m)
         if size != (width, height):
             pred = cv2.resize(pred, (width, height), interpolation=cv2.INTER_CUBIC)
         return np.clip(pred, 0.0, 1.0)
 
     def run(
-        self, image: np.ndarray, mask: np.ndarray, *, cancel: CancelToken | None
-    ) -> Generator[TileProgress, None, np.ndarray]:
+        self,
+        image: np.ndarray,
+        request: InpaintRequest,
+        *,
+        plan: TilePlan | None = None,
+        cancel: CancelToken | None,
+    ) -> Generator[Progress, None, np.ndarray]:
+        del plan  # crops around the holes, not tiles
+        request.check(image)
+        mask = np.asarray(request.mask).astype(bool)
         out = image.copy()
         remaining = mask.copy()  # holes not filled yet; filled ones become context
         regions, labels = find_regions(mask, self.resolution or DEFAULT_RESOLUTION)
@@ -149,5 +168,17 @@ class Inpainter(InferenceModel):
             blended = from_unit(crop * (1.0 - alpha) + pred * alpha, image.dtype, overwrite=True)
             out[rows, cols][touched] = blended[touched]
             remaining[rows, cols][own] = False
-            yield TileProgress(done, len(regions), 0)
+            yield Progress("", done, len(regions), 0)
         return out
+
+
+SPEC = register(
+    TaskSpec(
+        name="inpaint",
+        title="Inpaint",
+        model=Inpainter,
+        request=InpaintRequest,
+        tiled=False,
+        working_side=DEFAULT_RESOLUTION,
+    )
+)

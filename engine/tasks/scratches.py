@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from engine.color import luminance
-from engine.tasks.base import to_unit
+from engine.pixels import to_unit
 from engine.tiling import CancelToken
 
 _STRIPE = 512

@@ -179,3 +179,42 @@ def test_a_missing_mask_in_a_mask_folder_skips_only_that_image(tmp_path, capsys)
     assert code == cli.EXIT_SOME_FAILED
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
     assert "no mask named b" in capsys.readouterr().err
+
+
+def test_one_file_without_output_is_written_beside_it_and_never_over_anything(tmp_path, capsys):
+    src = _png(tmp_path / "scan.png")
+    before = src.read_bytes()
+    assert cli.main(["denoise", str(src), "--quiet"]) == cli.EXIT_OK
+    assert (tmp_path / "scan-restored.png").is_file()
+    assert cli.main(["denoise", str(src), "--quiet"]) == cli.EXIT_OK
+    assert (tmp_path / "scan-restored-2.png").is_file()  # the first result is kept
+    assert src.read_bytes() == before
+    assert "scan-restored-2.png" in capsys.readouterr().out
+
+
+def test_a_folder_still_needs_an_output_folder(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _png(folder / "a.png")
+    assert cli.main(["denoise", str(folder), "--quiet"]) == cli.EXIT_USAGE
+    assert "-o must name an output folder" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == ["a.png"]
+
+
+def test_a_skipped_file_is_named_once(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _png(folder / "a.png")
+    (folder / "b.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+    cli.main(["denoise", str(folder), "-o", str(tmp_path / "out"), "--quiet"])
+    line = capsys.readouterr().err.strip()
+    assert line.startswith(f"skipped {folder / 'b.jpg'}: ")
+    assert line.count("b.jpg") == 1, line
+
+
+def test_a_grey_scan_stays_grey_from_the_command_line(tmp_path):
+    grey = (np.random.default_rng(3).random((80, 96)) * 255).astype(np.uint8)
+    Image.fromarray(grey, "L").save(tmp_path / "grey.png")
+    assert cli.main(["denoise", str(tmp_path / "grey.png"), "-o", str(tmp_path / "o.png")]) == 0
+    out = np.asarray(Image.open(tmp_path / "o.png").convert("RGB"))
+    assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])

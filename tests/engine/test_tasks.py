@@ -12,7 +12,9 @@ import torch
 from engine.archs import build_arch
 from engine.color import luminance, rgb_to_lab
 from engine.errors import ModelUnavailable
-from engine.tasks.base import from_unit, pad_to_multiple, to_unit
+from engine.options import ColorizeRequest, DenoiseRequest, InpaintRequest
+from engine.pixels import from_unit, to_unit
+from engine.tasks.base import pad_to_multiple
 from engine.tasks.colorize import Colorizer
 from engine.tasks.denoise import (
     _IMPULSE_SHARE,
@@ -105,7 +107,8 @@ def test_tiled_unet_matches_whole_image_within_a_level_at_seams():
 
     def run(tile):
         plan = TilePlan(tile, 64, multiple=128)
-        return _finish(model.run(image, strength=1.0, noise=NoiseKind.AUTO, plan=plan, cancel=None))
+        request = DenoiseRequest(1.0, NoiseKind.AUTO)
+        return _finish(model.run(image, request, plan=plan, cancel=None))
 
     whole, whole_steps = run(1024)
     tiled, tiled_steps = run(256)
@@ -120,10 +123,10 @@ def test_denoise_keeps_shape_dtype_and_strength_zero_is_identity(dtype):
     model = Denoiser(net, CPU)
     image = (np.random.default_rng(1).random((150, 170, 3)) * np.iinfo(dtype).max).astype(dtype)
     plan = TilePlan(128, 32, multiple=128)
-    out, _ = _finish(model.run(image, strength=0.0, noise=NoiseKind.AUTO, plan=plan, cancel=None))
+    out, _ = _finish(model.run(image, DenoiseRequest(0.0, NoiseKind.AUTO), plan=plan, cancel=None))
     assert out.dtype == dtype and out.shape == image.shape
     assert np.array_equal(out, image)
-    full, _ = _finish(model.run(image, strength=1.0, noise=NoiseKind.AUTO, plan=plan, cancel=None))
+    full, _ = _finish(model.run(image, DenoiseRequest(1.0, NoiseKind.AUTO), plan=plan, cancel=None))
     assert not np.array_equal(full, image)
 
 
@@ -180,7 +183,7 @@ def test_auto_removes_impulses_first_only_when_there_are_many():
     plan = TilePlan(128, 32, multiple=8)
 
     def run(image, noise):
-        gen = model.run(image, strength=1.0, noise=noise, plan=plan, cancel=None)
+        gen = model.run(image, DenoiseRequest(1.0, noise), plan=plan, cancel=None)
         return _finish(gen)[0]
 
     dusty = _salt_and_pepper(_smooth_photo(), 0.1)
@@ -229,7 +232,7 @@ def test_inpaint_changes_only_the_hole_and_its_feathered_edge():
     image = (rng.random((300, 400, 3)) * 255).astype(np.uint8)
     mask = np.zeros((300, 400), bool)
     mask[100:130, 200:260] = True
-    out, steps = _finish(_inpainter().run(image, mask, cancel=None))
+    out, steps = _finish(_inpainter().run(image, InpaintRequest(mask), cancel=None))
     touched = feathered_alpha(mask) > 0
     assert np.array_equal(out[~touched], image[~touched])
     assert not np.array_equal(out[mask], image[mask])
@@ -243,7 +246,7 @@ def test_what_the_network_outputs_outside_the_hole_never_reaches_the_photo():
     image = (rng.random((200, 240, 3)) * 255).astype(np.uint8)
     mask = np.zeros((200, 240), bool)
     mask[60:90, 100:150] = True
-    out, _ = _finish(_inpainter(resolution=512).run(image, mask, cancel=None))
+    out, _ = _finish(_inpainter(resolution=512).run(image, InpaintRequest(mask), cancel=None))
     assert np.array_equal(out[~mask], image[~mask])
     assert not np.array_equal(out[mask], image[mask])
 
@@ -257,7 +260,7 @@ def test_inpaint_runs_large_crops_at_the_model_resolution():
     mask = np.zeros((1200, 1600), bool)
     mask[200:1000, 300:1300] = True  # a big hole: its crop is larger than 128 px
     mask[600, 100:1500] = True  # and a one-pixel scratch that must survive the shrink
-    out, _ = _finish(model.run(image, mask, cancel=None))
+    out, _ = _finish(model.run(image, InpaintRequest(mask), cancel=None))
     assert out.dtype == np.uint16 and out.shape == image.shape
     assert max(seen[0][:2]) == 128
     assert not np.array_equal(out[600, 150], image[600, 150])
@@ -271,7 +274,7 @@ def test_colorize_keeps_full_resolution_luminance():
     rng = np.random.default_rng(3)
     grey = (rng.random((900, 1200)) * 255).astype(np.uint8)  # detail far finer than 256 px
     image = np.repeat(grey[..., None], 3, axis=2)
-    out, steps = _finish(model.run(image, strength=1.0, cancel=None))
+    out, steps = _finish(model.run(image, ColorizeRequest(1.0), cancel=None))
     assert out.shape == image.shape and steps[-1].done == steps[-1].total
     l_in = luminance(to_unit(image))
     l_out = luminance(to_unit(out))
@@ -283,7 +286,7 @@ def test_colorize_strength_zero_gives_grey_and_keeps_16_bit():
     torch.manual_seed(0)
     model = Colorizer(build_arch("colorize_unet", base_channels=4, max_channels=8), CPU)
     image = (np.random.default_rng(4).random((100, 140, 3)) * 65535).astype(np.uint16)
-    out, _ = _finish(model.run(image, strength=0.0, cancel=None))
+    out, _ = _finish(model.run(image, ColorizeRequest(0.0), cancel=None))
     assert out.dtype == np.uint16
     spread = out.astype(int).max(axis=2) - out.astype(int).min(axis=2)
     assert spread.max() <= 300  # ~0.5 % of the 16-bit range: neutral grey
@@ -302,7 +305,7 @@ def test_colorize_chroma_gain_from_the_weight_file_scales_ab_and_strength_undoes
     assert plain.chroma_gain == 1.0 and vivid.chroma_gain == 1.5
 
     def ab(model, strength):
-        out, _ = _finish(model.run(image, strength=strength, cancel=None))
+        out, _ = _finish(model.run(image, ColorizeRequest(strength), cancel=None))
         return rgb_to_lab(out.astype(np.float32) / 255)[..., 1:]
 
     base = ab(plain, 1.0)
@@ -338,7 +341,7 @@ def test_colorize_keeps_16_bit_luminance_exactly_at_strength_zero():
     model = Colorizer(build_arch("colorize_unet", base_channels=4, max_channels=8), CPU)
     ramp = np.arange(65536, dtype=np.uint16).reshape(256, 256)
     image = np.repeat(ramp[..., None], 3, axis=2)
-    out, _ = _finish(model.run(image, strength=0.0, cancel=None))
+    out, _ = _finish(model.run(image, ColorizeRequest(0.0), cancel=None))
     assert np.array_equal(out, image)  # all 65536 grey levels survive the LAB round trip
 
 
