@@ -1,6 +1,6 @@
 """Before/after contact sheet of a restoration on real old scans, to look at.
 
-    .venv/bin/python docs/make_contact_sheet.py {denoise,inpaint,colorize} [--photos DIR]
+    .venv/bin/python -m benchmarks.contact_sheet {denoise,inpaint,colorize} [--photos DIR]
         [--out FILE.jpg] [--weights FILE]
 
 One row per photo: the whole scan before and after (scaled to the row height), then a 1:1
@@ -17,20 +17,15 @@ The restoration goes through the engine's public API exactly as the editor calls
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from benchmarks.quality_colorize import greyscale
+from engine import api
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from engine import api  # noqa: E402
-
-# Appended, not prepended: benchmarks/editor.py must not shadow the `editor` package.
-sys.path.append(str(ROOT / "benchmarks"))
-from quality_colorize import greyscale  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "data" / "samples" / "old_photos"
 ROW = 360  # px, height of a whole-scan thumbnail

@@ -1,7 +1,7 @@
 """Editor responsiveness: start to window shown, opening a 24 MP photo, brush-stroke segments.
 
-    .venv/bin/python benchmarks/editor.py            # offscreen Qt platform
-    xvfb-run -a .venv/bin/python benchmarks/editor.py --platform xcb   # a real X window
+    .venv/bin/python -m benchmarks.editor_speed            # offscreen Qt platform
+    xvfb-run -a .venv/bin/python -m benchmarks.editor_speed --platform xcb   # a real X window
 
 Each measurement runs in a fresh process. "Stroke segment" is the time from the canvas's
 stroke signal (what a mouse move produces) to the end of the synchronous repaint: stamping
@@ -22,13 +22,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def _photo(path: Path, width: int, height: int) -> Path:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     from PIL import Image
-    from speed import synthetic_photo
+
+    from benchmarks.speed import synthetic_photo
 
     Image.fromarray(synthetic_photo(width, height)).save(path, quality=92)
     return path
@@ -112,9 +111,10 @@ def child_open_and_stroke(photo: Path, tmp: Path) -> dict:
 def _run_child(args: list[str], platform: str) -> dict:
     env = {**os.environ, "QT_QPA_PLATFORM": platform}
     out = subprocess.run(
-        [sys.executable, __file__, "--child", *args],
+        [sys.executable, "-m", "benchmarks.editor_speed", "--child", *args],
         capture_output=True,
         text=True,
+        cwd=ROOT,
         env=env,
         check=False,
     )

@@ -1,13 +1,13 @@
 """Restoration quality on the public benchmark sets, beside classical peers in the same run.
 
-    .venv/bin/python benchmarks/quality.py denoise [--sets ...] [--sigmas 15 25 50]
+    .venv/bin/python -m benchmarks.quality denoise [--sets ...] [--sigmas 15 25 50]
         [--model LABEL=FILE ...] [--limit N] [--peers nlm bm3d] [--bm3d-limit N]
         [--out FILE.json] [--markdown FILE.md]
-    .venv/bin/python benchmarks/quality.py inpaint [--bands r10 ... r60] [--model LABEL=FILE]
+    .venv/bin/python -m benchmarks.quality inpaint [--bands r10 ... r60] [--model LABEL=FILE]
         [--limit N] [--peers telea ns] [--out FILE.json] [--markdown FILE.md]
-    .venv/bin/python benchmarks/quality.py colorize [--sets kodak24 mcmaster cbsd68]
+    .venv/bin/python -m benchmarks.quality colorize [--sets kodak24 mcmaster cbsd68]
         [--model LABEL=FILE] [--limit N] [--out FILE.json] [--markdown FILE.md]
-    .venv/bin/python benchmarks/quality.py merge denoise A.json B.json ... [--markdown F.md]
+    .venv/bin/python -m benchmarks.quality merge denoise A.json B.json ... [--markdown F.md]
 
 Each task's part lives in its own module (`quality_denoise.py`, ...) with its protocol in
 its docstring. `merge` joins the raw rows of several runs (say, the slow peers measured
@@ -20,16 +20,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-import quality_colorize  # noqa: E402
-import quality_denoise  # noqa: E402
-import quality_inpaint  # noqa: E402
+from benchmarks import quality_colorize, quality_denoise, quality_inpaint
 
 PARTS = {
     "denoise": quality_denoise,

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from quality_common import add_model_arguments, load_set, model_files
 
+from benchmarks.quality_common import add_model_arguments, load_set, model_files
 from engine import api
 from engine.color import lab_to_rgb, rgb_to_lab
 from training.metrics import colourfulness, psnr, ssim

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import quality_common
-from quality_common import add_model_arguments, model_files
 
+from benchmarks import quality_common
+from benchmarks.quality_common import add_model_arguments, model_files
 from engine import api
 from training.metrics import psnr, ssim
 

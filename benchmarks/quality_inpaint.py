@@ -18,8 +18,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from quality_common import BENCH, add_model_arguments, load_set, model_files
 
+from benchmarks.quality_common import BENCH, add_model_arguments, load_set, model_files
 from engine import api
 from training.metrics import psnr, ssim
 

@@ -1,6 +1,6 @@
 """Denoising speed and peak memory on a 24-megapixel photo, beside OpenCV's NL-means.
 
-    .venv/bin/python benchmarks/speed.py [--sizes 6000x4000 3000x2000] [--tile N]
+    .venv/bin/python -m benchmarks.speed [--sizes 6000x4000 3000x2000] [--tile N]
         [--precision auto full]
 
 Each measurement runs in its own child process so its peak resident memory (ru_maxrss) is
@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 # The CPU-sized denoiser we ship, used when no trained weights are installed yet.
 SHIPPED_ARCH = "denoise_resunet"
@@ -137,9 +136,10 @@ def child_opencv(width: int, height: int, threads: int) -> dict:
 
 def _in_child(args: list[str], flags: list[str]) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, *flags, "--child", *args],
+        [sys.executable, "-m", "benchmarks.speed", *flags, "--child", *args],
         capture_output=True,
         text=True,
+        cwd=ROOT,
         check=False,
     )
     if out.returncode != 0:

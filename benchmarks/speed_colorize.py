@@ -1,6 +1,6 @@
 """Colorization speed: a 24 MP black-and-white scan, end to end through the public API.
 
-    .venv/bin/python benchmarks/speed_colorize.py [--threads 2] [--repeat 3]
+    .venv/bin/python -m benchmarks.speed_colorize [--threads 2] [--repeat 3]
 
 The colorizer runs once at its own resolution (the weight file's ``meta["resolution"]``), so
 its cost is fixed; what grows with the scan is the work around it: the full-resolution L, the
@@ -13,18 +13,15 @@ the CPU-sized architecture with untrained weights (speed does not depend on the 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.speed import shipped_or_untrained, synthetic_photo
+from benchmarks.speed_inpaint import timed
+from engine import api
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from speed import shipped_or_untrained, synthetic_photo  # noqa: E402
-from speed_inpaint import timed  # noqa: E402
-
-from engine import api  # noqa: E402
 
 SHIPPED_ARCH = "colorize_unet"
 SHIPPED_KWARGS = {"base_channels": 16, "max_channels": 128}

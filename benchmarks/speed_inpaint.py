@@ -1,6 +1,6 @@
 """Inpainting speed: a 512×512 region, and a 24 MP scan with a few painted scratches.
 
-    .venv/bin/python benchmarks/speed_inpaint.py [--threads 2] [--repeat 3]
+    .venv/bin/python -m benchmarks.speed_inpaint [--threads 2] [--repeat 3]
 
 Two measurements through the engine's public API, on synthetic photos (the time does not
 depend on the content):
@@ -20,20 +20,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from benchmarks.speed import shipped_or_untrained, synthetic_photo
+from engine import api
+from engine.tasks import get_task
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from speed import shipped_or_untrained, synthetic_photo  # noqa: E402
-
-from engine import api  # noqa: E402
-from engine.tasks.inpaint import find_regions  # noqa: E402
 
 SHIPPED_ARCH = "inpaint_gated"
 SHIPPED_KWARGS = {"base_channels": 16, "prefill": "harmonic"}
@@ -89,7 +86,7 @@ def main() -> None:
 
     scan = synthetic_photo(6000, 4000, seed=2)
     scratches = strokes(4000, 6000, 6, 300, 5, seed=3)
-    regions, _ = find_regions(scratches)
+    regions, _ = get_task("inpaint").model.regions(scratches)
     region_mp = sum((r.y1 - r.y0) * (r.x1 - r.x0) for r in regions) / 1e6
     whole = timed(lambda: api.inpaint(scan, scratches, options=options), 1)
 

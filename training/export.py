@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from engine.archs import build_arch
-from engine.tasks.colorize import MAX_CHROMA_GAIN
-from engine.tasks.inpaint import DEFAULT_RESOLUTION as INPAINT_WORKING_SIDE
+from engine.errors import ModelUnavailable
+from engine.tasks import get_task
 from engine.weights import Manifest, ModelEntry, load_weights, save_weights, write_manifest
 from training.checkpoint import load_checkpoint
 from training.config import TrainConfig, config_from_dict
@@ -133,9 +133,10 @@ def inference_resolution(cfg: TrainConfig) -> int:
     trained on: measured on the benchmark, shrinking 512 px crops to the 128 px training size
     cost 0.7 dB inside r10 holes.
     """
-    if cfg.task == "inpaint":
-        return max(cfg.augment.crop_size, INPAINT_WORKING_SIDE)
-    return cfg.augment.crop_size
+    spec = get_task(cfg.task)
+    if spec.working_side is None or spec.scale_from_training:
+        return cfg.augment.crop_size
+    return max(cfg.augment.crop_size, spec.working_side)
 
 
 def export_run(
@@ -204,10 +205,13 @@ def export_run(
 def _check_chroma_gain(gain: float | None, task: str) -> None:
     if gain is None:
         return
-    if task != "colorize":
+    check = getattr(get_task(task).model, "check_chroma_gain", None)
+    if check is None:
         raise TrainingError(f"a chroma gain is for colorization models, not {task}")
-    if not 0.0 < gain <= MAX_CHROMA_GAIN:
-        raise TrainingError(f"chroma gain must be in (0, {MAX_CHROMA_GAIN:g}], got {gain:g}")
+    try:
+        check(gain, "--chroma-gain")
+    except ModelUnavailable as exc:
+        raise TrainingError(str(exc)) from None
 
 
 def _verify(path: Path, digest: str, expected_net: nn.Module, probe: torch.Tensor) -> None:

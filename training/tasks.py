@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.tasks.base import decode_rgb
 from training.data import lab_to_rgb_tensor
 from training.losses import GeneratorLoss, hole_l1, hole_mse
 from training.metrics import colourfulness, psnr, ssim
@@ -25,7 +26,7 @@ class Outputs:
 
 
 def _unit(x: torch.Tensor) -> torch.Tensor:
-    return ((x.detach().float() + 1.0) / 2.0).clamp(0.0, 1.0)
+    return decode_rgb(x.detach().float()).clamp(0.0, 1.0)
 
 
 def _hwc(x: torch.Tensor) -> np.ndarray:

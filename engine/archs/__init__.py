@@ -9,6 +9,7 @@ from __future__ import annotations
 from engine.archs import (  # noqa: F401  (imported for their registration side effect)
     colorize_patchgan,
     colorize_unet,
+    denoise_cond,
     denoise_patchgan,
     denoise_resunet,
     denoise_unet,

@@ -61,14 +61,19 @@ class Colorizer(InferenceModel):
     chroma_gain: float = 1.0
 
     def use_meta(self, meta: Mapping[str, Any], source: str) -> None:
-        gain = meta.get("chroma_gain", 1.0)
+        self.chroma_gain = self.check_chroma_gain(meta.get("chroma_gain", 1.0), source)
+
+    @staticmethod
+    def check_chroma_gain(gain: object, source: str) -> float:
+        """A weight file's chroma gain (the exporter checks its own the same way), or
+        ModelUnavailable naming `source`."""
         if isinstance(gain, bool) or not isinstance(gain, int | float):
             raise ModelUnavailable(f"{source} has an invalid chroma_gain {gain!r}")
         if not 0.0 < gain <= MAX_CHROMA_GAIN:
             raise ModelUnavailable(
-                f"{source} has chroma_gain {gain}, outside (0, {MAX_CHROMA_GAIN:g}]"
+                f"{source} has chroma_gain {gain:g}: it must be in (0, {MAX_CHROMA_GAIN:g}]"
             )
-        self.chroma_gain = float(gain)
+        return float(gain)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -124,5 +129,8 @@ SPEC = register(
         keeps_grey=False,
         tiled=False,
         working_side=DEFAULT_RESOLUTION,
+        # Colours depend on how much of the scene the model sees: it runs at the scale
+        # it trained on.
+        scale_from_training=True,
     )
 )

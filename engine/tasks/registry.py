@@ -28,6 +28,7 @@ class TaskSpec:
     accepts_float: bool = False  # float32 images on [0, 1] (unclipped noisy data) accepted
     tiled: bool = True  # runs tile by tile at full resolution (uses a TilePlan)
     working_side: int | None = None  # default side of the model's working resolution
+    scale_from_training: bool = False  # the model works at its training crop size, not above
 
     @property
     def settings(self) -> tuple[str, ...]:

@@ -3,19 +3,13 @@ benchmark's scan."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.append(str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-import quality_colorize as q  # noqa: E402
-import speed_colorize  # noqa: E402
-
-from engine.color import rgb_to_lab  # noqa: E402
-from training.metrics import colourfulness  # noqa: E402
+from benchmarks import quality_colorize as q
+from benchmarks import speed_colorize
+from engine.color import rgb_to_lab
+from training.metrics import colourfulness
 
 
 def _photo(height: int = 40, width: int = 56) -> np.ndarray:

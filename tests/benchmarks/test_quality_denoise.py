@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-# Appended, not prepended: benchmarks/editor.py must not shadow the `editor` package.
-sys.path.append(str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-import quality_denoise as q  # noqa: E402
+# Appended, not prepended: benchmarks/editor_speed.py must not shadow the `editor` package.
+from benchmarks import quality_denoise as q
 
 
 def _photo() -> np.ndarray:

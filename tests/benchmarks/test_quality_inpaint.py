@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-# Appended, not prepended: benchmarks/editor.py must not shadow the `editor` package.
-sys.path.append(str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-import quality_inpaint as q  # noqa: E402
-import speed_inpaint  # noqa: E402
+# Appended, not prepended: benchmarks/editor_speed.py must not shadow the `editor` package.
+from benchmarks import quality_inpaint as q
+from benchmarks import speed_inpaint
 
 
 def _photo(height: int = 40, width: int = 56) -> np.ndarray:

@@ -11,8 +11,13 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import torch
 
+from engine.pixels import to_unit
+from engine.tasks.base import pad_to_multiple
 from training.data.folders import TrainingDataError
+
+__all__ = ["AugmentConfig", "centre_crop", "to_unit", "train_crop"]
 
 
 @dataclass
@@ -74,15 +79,6 @@ class AugmentConfig:
             setattr(self, name, value)
 
 
-def to_unit(pixels: np.ndarray) -> np.ndarray:
-    """uint8/uint16 pixels -> float32 in [0, 1] (16-bit files keep their full precision)."""
-    if pixels.dtype == np.uint8:
-        return pixels.astype(np.float32) * np.float32(1.0 / 255.0)
-    if pixels.dtype == np.uint16:
-        return pixels.astype(np.float32) * np.float32(1.0 / 65535.0)
-    return np.clip(pixels.astype(np.float32), 0.0, 1.0)
-
-
 def _fit_short_side(pixels: np.ndarray, size: int) -> np.ndarray:
     """float32 [0, 1]; upscaled so the short side is at least `size` (see AugmentConfig)."""
     image = to_unit(pixels)
@@ -96,11 +92,10 @@ def _fit_short_side(pixels: np.ndarray, size: int) -> np.ndarray:
 
 
 def _mirror_pad(image: np.ndarray, size: int) -> np.ndarray:
-    """Pad bottom/right to size × size as `engine.tasks.base.pad_to_multiple` does."""
-    height, width = image.shape[:2]
-    pad_h, pad_w = size - height, size - width
-    mode = "reflect" if pad_h < height and pad_w < width else "edge"
-    return np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
+    """Pad bottom/right to size × size with the engine's own padding (`pad_to_multiple`:
+    an image no larger than `size` is padded to exactly one multiple of it)."""
+    chw = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
+    return pad_to_multiple(chw, size).numpy().transpose(1, 2, 0)
 
 
 def _whole_view(pixels: np.ndarray, wanted: int, fy: float, fx: float, size: int) -> np.ndarray:

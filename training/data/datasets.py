@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ from engine.color import (
 )
 from engine.errors import EngineError
 from engine.io import LoadedImage, read_image
+from engine.tasks import get_task
+from engine.tasks.base import encode_rgb
 from training.data.augment import AugmentConfig, centre_crop, train_crop
 from training.data.degrade import NoiseConfig, degrade
 from training.data.folders import TrainingDataError
@@ -36,7 +39,6 @@ from training.data.masks import MaskConfig, random_mask
 
 logger = logging.getLogger("training.data")
 
-TASKS = ("denoise", "inpaint", "colorize")
 Sample = dict[str, torch.Tensor]
 
 
@@ -45,6 +47,18 @@ def _chw(array: np.ndarray) -> torch.Tensor:
     if array.ndim == 2:
         array = array[..., None]
     return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1), dtype=np.float32))
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """Everything a config says about a dataset; each task takes what it uses."""
+
+    augment: AugmentConfig | None = None
+    seed: int = 0
+    train: bool = True
+    noise: NoiseConfig | None = None
+    masks: MaskConfig | None = None
+    samples_per_epoch: int | None = None
 
 
 class CropDataset(Dataset[Sample]):
@@ -87,6 +101,17 @@ class CropDataset(Dataset[Sample]):
         self.epoch = 0
         self.samples_per_epoch = samples_per_epoch
         self._bad: dict[int, str] = {}
+
+    @classmethod
+    def build(cls, paths: Sequence[Path | str], settings: DataSettings) -> CropDataset:
+        """The dataset from a config's settings (subclasses take their own extras)."""
+        return cls(
+            paths,
+            settings.augment,
+            settings.seed,
+            settings.train,
+            samples_per_epoch=settings.samples_per_epoch,
+        )
 
     def __len__(self) -> int:
         return self.samples_per_epoch or len(self.paths)
@@ -178,16 +203,28 @@ class DenoiseDataset(CropDataset):
         super().__init__(paths, augment, seed, train, samples_per_epoch=samples_per_epoch)
         self.noise = noise or NoiseConfig()
 
+    @classmethod
+    def build(cls, paths: Sequence[Path | str], settings: DataSettings) -> CropDataset:
+        return cls(
+            paths,
+            settings.augment,
+            settings.noise,
+            settings.seed,
+            settings.train,
+            samples_per_epoch=settings.samples_per_epoch,
+        )
+
     def make_sample(self, clean: np.ndarray, rng: np.random.Generator) -> Sample:
         noisy, _kind = degrade(clean, rng, self.noise)
-        return {"input": _chw(noisy * 2.0 - 1.0), "target": _chw(clean * 2.0 - 1.0)}
+        return {"input": _chw(encode_rgb(noisy)), "target": _chw(encode_rgb(clean))}
 
 
 class InpaintDataset(CropDataset):
     """``{"input": 4×H×W, "target": 3×H×W, "mask": 1×H×W}``.
 
-    ``input`` is ``[rgb * 2 - 1 with holes set to 0, mask]``, exactly what
-    `engine.tasks.inpaint` feeds the network; ``target`` is the clean crop in [-1, 1];
+    ``input`` is the inpainting task's own encoding (`engine.tasks.inpaint.Inpainter.encode`:
+    ``[rgb * 2 - 1 with holes set to 0, mask]``), exactly what inference feeds the network;
+    ``target`` is the clean crop in [-1, 1];
     ``mask`` is 1 in holes, 0 elsewhere.
     """
 
@@ -204,12 +241,22 @@ class InpaintDataset(CropDataset):
         super().__init__(paths, augment, seed, train, samples_per_epoch=samples_per_epoch)
         self.masks = masks or MaskConfig()
 
+    @classmethod
+    def build(cls, paths: Sequence[Path | str], settings: DataSettings) -> CropDataset:
+        return cls(
+            paths,
+            settings.augment,
+            settings.masks,
+            settings.seed,
+            settings.train,
+            samples_per_epoch=settings.samples_per_epoch,
+        )
+
     def make_sample(self, clean: np.ndarray, rng: np.random.Generator) -> Sample:
         height, width = clean.shape[:2]
-        mask = random_mask(height, width, rng, self.masks)[..., None]
-        target = clean * 2.0 - 1.0
-        masked = np.concatenate([target * (1.0 - mask), mask], axis=2)
-        return {"input": _chw(masked), "target": _chw(target), "mask": _chw(mask)}
+        mask = random_mask(height, width, rng, self.masks)
+        encoded = get_task("inpaint").model.encode(clean, mask > 0.5)
+        return {"input": _chw(encoded), "target": _chw(encode_rgb(clean)), "mask": _chw(mask)}
 
 
 # A mean channel spread below this (on [0, 1]) marks a photo with no colour to learn from.
@@ -259,6 +306,21 @@ def lab_to_rgb_tensor(l_norm: torch.Tensor, ab_norm: torch.Tensor) -> torch.Tens
     return torch.from_numpy(out).to(l_norm.device)
 
 
+DATASETS: dict[str, type[CropDataset]] = {}
+"""Task name (as registered in `engine.tasks`) -> its training dataset."""
+
+
+def register_dataset(task: str, cls: type[CropDataset]) -> None:
+    get_task(task)  # a dataset trains a task the engine knows, under the engine's name
+    DATASETS[task] = cls
+
+
+register_dataset("denoise", DenoiseDataset)
+register_dataset("inpaint", InpaintDataset)
+register_dataset("colorize", ColorizeDataset)
+TASKS = tuple(DATASETS)
+
+
 def build_dataset(
     task: str,
     paths: Sequence[Path | str],
@@ -270,12 +332,9 @@ def build_dataset(
     *,
     samples_per_epoch: int | None = None,
 ) -> CropDataset:
-    """The dataset of `task` (``"denoise"``, ``"inpaint"`` or ``"colorize"``)."""
-    extra = {"samples_per_epoch": samples_per_epoch}
-    if task == "denoise":
-        return DenoiseDataset(paths, augment, noise, seed, train, **extra)
-    if task == "inpaint":
-        return InpaintDataset(paths, augment, masks, seed, train, **extra)
-    if task == "colorize":
-        return ColorizeDataset(paths, augment, seed, train, **extra)
-    raise TrainingDataError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+    """The dataset of `task` (one of `DATASETS`); `noise` and `masks` go to the tasks that
+    draw noise or masks."""
+    if task not in DATASETS:
+        raise TrainingDataError(f"unknown task {task!r}; known: {', '.join(DATASETS)}")
+    settings = DataSettings(augment, seed, train, noise, masks, samples_per_epoch)
+    return DATASETS[task].build(paths, settings)
