@@ -5,8 +5,9 @@
 - `BrushStroke`, `stamp_segment`, `StrokeRecorder`: painting the mask.
 - `save_ora` / `load_ora`: OpenRaster files; `recovery`: crash-recovery copies.
 
-Importing this package loads numpy and OpenCV only; `engine.api` (which loads torch) is
-imported lazily by `engine_meta_factory`, and only when it is called.
+Importing this package loads numpy, OpenCV and `engine.api` (for the pixel policies the
+application shares, e.g. bit-depth conversion), never Qt nor torch: `engine.api` loads torch
+only when the first restoration runs.
 """
 
 from editor.doc.brush import BrushStroke, StrokeRecorder, stamp_segment

@@ -23,6 +23,7 @@ from editor.doc.types import (
     check_plane,
     check_region,
     frozen,
+    slices,
 )
 
 
@@ -190,7 +191,7 @@ class LayerOperations:
             raise ValueError(f"a pixel patch must be an h×w×3 {self.dtype} array")
         region = check_region((y0, y0 + patch.shape[0], x0, x0 + patch.shape[1]), *self.shape[:2])
         pixels = layer.pixels.copy()
-        target = pixels[region[0] : region[1], region[2] : region[3]]
+        target = pixels[slices(region)]
         old = target.copy()
         target[...] = patch
         self._layers = tuple(

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from editor.doc.types import Region, check_region
+from engine.api import convert_depth
 
 # Blending works in float32 on horizontal bands of about this many pixels, so compositing
 # or merging a 24 MP 16-bit image never needs a full-size float copy (~290 MB per array).
@@ -132,10 +133,8 @@ def composite_layers(
 
 
 def to_rgb8(pixels: np.ndarray) -> np.ndarray:
-    """8-bit pixels for display: uint16 values become ``(x + 128) // 257`` (rounded)."""
-    if pixels.dtype == np.uint8:
-        return pixels
-    return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    """8-bit pixels for display (the engine's rounding: uint16 ``(x + 128) // 257``)."""
+    return convert_depth(pixels, np.uint8)
 
 
 def merge_pair(lower: Layer, upper: Layer) -> Layer:

@@ -5,8 +5,8 @@ class. Every operation returns what undoes it, so the editor's undo commands sta
 
 - stroke: ``edit = doc.end_stroke()``; undo/redo ``doc.apply_mask_patch(edit.y0, edit.x0,
   edit.before / edit.after)``;
-- clear/invert/set: ``snap = doc.clear_mask()``; undo ``doc.restore_mask(snap)`` (which
-  returns the snapshot that redoes it).
+- clear/invert/set, clearing inpainted holes: ``snap = doc.clear_mask()``; undo
+  ``doc.restore_mask(snap)`` (which returns the snapshot that redoes it).
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ from __future__ import annotations
 import numpy as np
 
 from editor.doc.brush import BrushStroke, Point, StrokeRecorder
+from editor.doc.holes import has_holes, holes_of, inpainted_area
 from editor.doc.mask import MaskEdit, MaskSnapshot
 from editor.doc.types import (
     ChangeKind,
     DocumentError,
     Region,
+    check_plane,
     check_region,
     frozen,
     nonzero_bbox,
+    slices,
     union_region,
 )
 
@@ -43,16 +46,18 @@ class MaskOperations:
         return frozen(self._mask)
 
     def mask_is_empty(self) -> bool:
-        return not bool(self._mask.any())
+        """True when the mask has no hole (see `hole_mask`): a soft edge alone is nothing
+        Inpaint could fill, so it does not count."""
+        return not has_holes(self._mask)
 
     def mask_bbox(self) -> Region | None:
-        """``(y0, y1, x0, x1)`` around every non-zero mask value, None when empty."""
+        """``(y0, y1, x0, x1)`` around every non-zero mask value (soft edges included), None
+        when the mask is all zero."""
         return nonzero_bbox(self._mask)
 
     def hole_mask(self, region: Region | None = None) -> np.ndarray:
         """The mask as booleans (value > 127 is a hole), for the inpainting task."""
-        y0, y1, x0, x1 = check_region(region, *self._mask.shape)
-        return self._mask[y0:y1, x0:x1] > 127
+        return holes_of(self._mask[slices(check_region(region, *self._mask.shape))])
 
     # --- brush strokes -------------------------------------------------------------------
 
@@ -100,7 +105,7 @@ class MaskOperations:
         if not isinstance(patch, np.ndarray) or patch.ndim != 2 or patch.dtype != np.uint8:
             raise ValueError("a mask patch must be a 2-D uint8 array")
         region = check_region((y0, y0 + patch.shape[0], x0, x0 + patch.shape[1]), *self._mask.shape)
-        target = self._mask[region[0] : region[1], region[2] : region[3]]
+        target = self._mask[slices(region)]
         old = target.copy()
         target[...] = patch
         self._changed(ChangeKind.MASK, region)
@@ -111,9 +116,25 @@ class MaskOperations:
         self._no_stroke("clear the mask")
         snapshot = MaskSnapshot.capture(self._mask)
         if snapshot.region is not None:
-            y0, y1, x0, x1 = snapshot.region
-            self._mask[y0:y1, x0:x1] = 0
+            self._mask[slices(snapshot.region)] = 0
             self._changed(ChangeKind.MASK, snapshot.region)
+        return snapshot
+
+    def clear_holes(self, holes: np.ndarray) -> MaskSnapshot | None:
+        """Clear inpainted holes (bool H×W, `hole_mask()` when the task started) with their
+        soft edge; strokes painted elsewhere since then stay (see `holes.inpainted_area`).
+        Returns the snapshot that restores the mask, or None when nothing was cleared."""
+        self._no_stroke("clear the mask")
+        holes = check_plane(holes, self._mask.shape, "the inpainted holes", np.bool_)
+        found = inpainted_area(self._mask, holes)
+        if found is None:
+            return None
+        region, cleared = found
+        snapshot = MaskSnapshot.capture(self._mask)
+        self._mask[slices(region)][cleared] = 0
+        c0, c1, d0, d1 = nonzero_bbox(cleared) or (0, 0, 0, 0)  # never empty when found
+        y0, x0 = region[0], region[2]
+        self._changed(ChangeKind.MASK, (y0 + c0, y0 + c1, x0 + d0, x0 + d1))
         return snapshot
 
     def invert_mask(self) -> MaskSnapshot:

@@ -46,9 +46,9 @@ from editor.doc.ora_codec import (
     meta_from_json,
     meta_to_json,
     place,
-    to_depth,
 )
 from editor.doc.types import DocumentError
+from engine.api import convert_depth
 
 MIMETYPE = b"image/openraster"
 NAMESPACE = "https://example.invalid/restoration"
@@ -94,10 +94,10 @@ def _entries(snap: DocumentSnapshot, compression: int) -> list[tuple[str, bytes]
             element[ROLE] = "original"
             alpha = snap.alpha
         else:
-            alpha = None if layer.coverage is None else to_depth(layer.coverage, snap.dtype)
+            alpha = None if layer.coverage is None else convert_depth(layer.coverage, snap.dtype)
         jobs.append((src, partial(encode_png, layer.pixels, alpha, compression)))
     merged = snap.composite_rgb8()
-    merged_alpha = None if snap.alpha is None else to_depth(snap.alpha, np.dtype(np.uint8))
+    merged_alpha = None if snap.alpha is None else convert_depth(snap.alpha, np.uint8)
     jobs.append(("mergedimage.png", partial(encode_png, merged, merged_alpha, compression)))
     scale = THUMBNAIL_SIZE / max(snap.width, snap.height)
     thumb = merged
@@ -185,10 +185,30 @@ def _collect(stack: ET.Element, visible: bool, opacity: float, out: list[_Entry]
             _collect(child, child_visible, child_opacity, out)
 
 
+_Decoded = tuple[_Entry, str, np.ndarray, np.ndarray | None, int, int]
+"""A layer as read: entry, name, full-size RGB, alpha (its own size, or None), x, y."""
+
+
 def _read(
     archive: zipfile.ZipFile, meta_factory: MetaFactory | None
 ) -> tuple[list[Layer], np.ndarray | None, np.ndarray | None, dict]:
     names = set(archive.namelist())
+    stack, height, width = _stack(archive, names)
+    entries: list[_Entry] = []
+    _collect(stack, True, 1.0, entries)
+    entries.reverse()  # bottom first from here on
+    decoded, mask = _decode(archive, names, entries, height, width)
+    ours = any(entry.element.get(ROLE) for entry in entries)
+    layers, image_alpha = _layers(decoded, ours, height, width)
+    info = json.loads(archive.read(META_ENTRY)) if META_ENTRY in names else {}
+    if not isinstance(info, dict):
+        raise DocumentError(f"its {META_ENTRY} is not an object")
+    info["meta"] = meta_from_json(info.get("meta"), meta_factory)
+    return layers, mask, image_alpha, info
+
+
+def _stack(archive: zipfile.ZipFile, names: set[str]) -> tuple[ET.Element, int, int]:
+    """The <stack> element of stack.xml and the image's height and width."""
     if "mimetype" in names and archive.read("mimetype").strip() != MIMETYPE:
         raise DocumentError("it is not an OpenRaster image (wrong mimetype)")
     if "stack.xml" not in names:
@@ -200,11 +220,14 @@ def _read(
     width, height = int(root.get("w", "0")), int(root.get("h", "0"))
     if not (width > 0 and height > 0 and width * height <= MAX_PIXELS):
         raise DocumentError(f"its size {width}×{height} is not supported")
-    entries: list[_Entry] = []
-    _collect(stack, True, 1.0, entries)
-    entries.reverse()  # bottom first from here on
-    ours = any(entry.element.get(ROLE) for entry in entries)
-    decoded = []
+    return stack, height, width
+
+
+def _decode(
+    archive: zipfile.ZipFile, names: set[str], entries: list[_Entry], height: int, width: int
+) -> tuple[list[_Decoded], np.ndarray | None]:
+    """Every layer's PNG, bottom first, and the mask (full size) if there is one."""
+    decoded: list[_Decoded] = []
     mask = None
     for entry in entries:
         name = entry.element.get("name") or f"Layer {len(decoded) + 1}"
@@ -214,13 +237,20 @@ def _read(
         rgb, alpha = decode_png(archive.read(src))
         x, y = int(entry.element.get("x", "0")), int(entry.element.get("y", "0"))
         if entry.element.get(ROLE) == "mask":
-            mask = place(to_depth(rgb[..., 0], np.dtype(np.uint8)), 0, x, y, height, width)
+            mask = place(convert_depth(rgb[..., 0], np.uint8), 0, x, y, height, width)
             continue
         if alpha is None and (x, y, *rgb.shape[:2]) != (0, 0, height, width):
             alpha = np.full(rgb.shape[:2], np.iinfo(rgb.dtype).max, rgb.dtype)  # its extent
         decoded.append((entry, name, place(rgb, 0, x, y, height, width), alpha, x, y))
     if not decoded:
         raise DocumentError("it has no layers")
+    return decoded, mask
+
+
+def _layers(
+    decoded: list[_Decoded], ours: bool, height: int, width: int
+) -> tuple[list[Layer], np.ndarray | None]:
+    """The stack at one bit depth (16 if any layer is), and the original's alpha."""
     dtype = np.dtype(np.uint16 if any(d[2].dtype == np.uint16 for d in decoded) else np.uint8)
     layers: list[Layer] = []
     image_alpha = None
@@ -229,20 +259,16 @@ def _read(
         if alpha is not None:
             # The original's alpha is the image's (document dtype); others' is a coverage.
             depth = dtype if is_original else np.dtype(np.uint8)
-            alpha = place(to_depth(alpha, depth), 0, x, y, height, width)
+            alpha = place(convert_depth(alpha, depth), 0, x, y, height, width)
             # Foreign files store RGBA everywhere: an alpha that hides nothing means "none".
             if not ours and bool(np.all(alpha == np.iinfo(alpha.dtype).max)):
                 alpha = None
         if is_original:
             image_alpha = alpha
         coverage = None if is_original else alpha
-        pixels = to_depth(rgb, dtype)
+        pixels = convert_depth(rgb, dtype)
         layers.append(Layer(number, name, pixels, entry.visible, entry.opacity, False, coverage))
-    info = json.loads(archive.read(META_ENTRY)) if META_ENTRY in names else {}
-    if not isinstance(info, dict):
-        raise DocumentError(f"its {META_ENTRY} is not an object")
-    info["meta"] = meta_from_json(info.get("meta"), meta_factory)
-    return layers, mask, image_alpha, info
+    return layers, image_alpha
 
 
 def load_ora(

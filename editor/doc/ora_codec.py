@@ -13,6 +13,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from engine.api import ImageMeta
+
 # A metadata value that is bytes is written as {"$bytes": "<base64>"} (JSON has no bytes).
 _BYTES_KEY = "$bytes"
 
@@ -54,15 +56,6 @@ def decode_png(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     if image.shape[2] == 3:
         return np.ascontiguousarray(image[..., ::-1]), None
     raise ValueError(f"unexpected PNG with {image.shape[2]} channels")
-
-
-def to_depth(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """`values` (uint8 or uint16) at another bit depth, rounded: ×257 up, (x+128)//257 down."""
-    if values.dtype == dtype:
-        return values
-    if dtype == np.uint16:
-        return values.astype(np.uint16) * np.uint16(257)
-    return ((values.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
 def place(layer: np.ndarray, fill: int, x: int, y: int, height: int, width: int) -> np.ndarray:
@@ -136,15 +129,9 @@ def meta_from_json(record: Any, factory: MetaFactory | None) -> Any:
 
 
 def engine_meta_factory(class_name: str | None, fields: dict[str, Any]) -> Any:
-    """A `meta_factory` for `load_ora` that rebuilds `engine.api.ImageMeta`.
-
-    The engine is imported here, not at module level, because it loads torch and the editor
-    must open (and this package be importable) before that.
-    """
+    """A `meta_factory` for `load_ora` that rebuilds `engine.api.ImageMeta`."""
     if class_name is None or not class_name.endswith(".ImageMeta"):
         return fields
-    from engine.api import ImageMeta
-
     try:
         return ImageMeta(**fields)
     except TypeError:  # fields of another version of the class: keep them as data

@@ -28,6 +28,25 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 OPACITY_DELAY_MS = 80
 
 
+def pick_current(old: Sequence[int], new: Sequence[int], current: int | None) -> int | None:
+    """The layer to select once the stack of ids `old` has become `new` (bottom first).
+
+    As a fresh edit does, a layer that appears is selected (re-added by redo of an add, put
+    back by undo of a delete or a merge: the topmost of them if several); otherwise the
+    selection stays where it is; a selected layer that went gives way to the nearest layer
+    below it that is still there. So undo, redo and jumps in the history never lose it.
+    """
+    added = [layer_id for layer_id in new if layer_id not in old]
+    if added and old:  # (everything "appears" when the panel first shows a document)
+        return added[-1]
+    if current in new:
+        return current
+    if current in old:
+        below = old[: old.index(current)]
+        return next((i for i in reversed(below) if i in new), new[-1] if new else None)
+    return new[-1] if new else None
+
+
 def _moved_layer(old: Sequence[int], new: Sequence[int]) -> int | None:
     """The one id whose move turns order `old` into `new` (None if it is not one move)."""
     for layer_id in old:
@@ -52,31 +71,8 @@ class LayersPanel(QWidget):
         self._rebuilding = False
         self._opacity_target: int | None = None
         self._opacity_value = 1.0
-        self.list = QListWidget()
-        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.list.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-        )
-        self.list.setToolTip("Double-click a name to rename it; drag a layer to reorder.")
-        self.list.itemChanged.connect(self._item_changed)
-        self.list.currentRowChanged.connect(self._selection_changed)
-        model = self.list.model()
-        # Depending on the Qt version an internal move arrives as rowsMoved or as an insert
-        # plus a remove: either way the new order is read once the drop is over.
-        for signal in (model.rowsMoved, model.rowsInserted, model.rowsRemoved):
-            signal.connect(self._rows_changed)
-
-        self.opacity_label = QLabel("Opacity")
-        self.opacity = QSlider(Qt.Orientation.Horizontal)
-        self.opacity.setRange(0, 100)
-        self.opacity.valueChanged.connect(self._opacity_moved)
-        self._opacity_timer = QTimer(self)
-        self._opacity_timer.setSingleShot(True)
-        self._opacity_timer.setInterval(OPACITY_DELAY_MS)
-        self._opacity_timer.timeout.connect(self._send_opacity)
-
+        self.list = self._build_list()
+        opacity_row = self._build_opacity()
         self.duplicate_button = self._button("Duplicate", "Copy the selected layer")
         self.delete_button = self._button("Delete", "Delete the selected layer")
         self.merge_button = self._button("Merge Down", "Merge the layer into the one below")
@@ -85,10 +81,6 @@ class LayersPanel(QWidget):
         self.delete_button.clicked.connect(lambda: self._request(self.deleteRequested))
         self.merge_button.clicked.connect(lambda: self._request(self.mergeDownRequested))
         self.flatten_button.clicked.connect(self.flattenRequested)
-
-        opacity_row = QHBoxLayout()
-        opacity_row.addWidget(self.opacity_label)
-        opacity_row.addWidget(self.opacity, 1)
         buttons = QHBoxLayout()
         for button in (
             self.duplicate_button, self.delete_button, self.merge_button, self.flatten_button,
@@ -101,6 +93,38 @@ class LayersPanel(QWidget):
         layout.addLayout(buttons)
         self._selection_changed()
 
+    def _build_list(self) -> QListWidget:
+        layers = QListWidget()
+        layers.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        layers.setDefaultDropAction(Qt.DropAction.MoveAction)
+        layers.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        layers.setToolTip("Double-click a name to rename it; drag a layer to reorder.")
+        layers.itemChanged.connect(self._item_changed)
+        layers.currentRowChanged.connect(self._selection_changed)
+        model = layers.model()
+        # Depending on the Qt version an internal move arrives as rowsMoved or as an insert
+        # plus a remove: either way the new order is read once the drop is over.
+        for signal in (model.rowsMoved, model.rowsInserted, model.rowsRemoved):
+            signal.connect(self._rows_changed)
+        return layers
+
+    def _build_opacity(self) -> QHBoxLayout:
+        self.opacity_label = QLabel("Opacity")
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.valueChanged.connect(self._opacity_moved)
+        self._opacity_timer = QTimer(self)
+        self._opacity_timer.setSingleShot(True)
+        self._opacity_timer.setInterval(OPACITY_DELAY_MS)
+        self._opacity_timer.timeout.connect(self._send_opacity)
+        row = QHBoxLayout()
+        row.addWidget(self.opacity_label)
+        row.addWidget(self.opacity, 1)
+        return row
+
     def _button(self, text: str, tip: str) -> QPushButton:
         button = QPushButton(text)
         button.setToolTip(tip)
@@ -109,33 +133,45 @@ class LayersPanel(QWidget):
     # --- showing the stack ---------------------------------------------------------------
 
     def set_layers(self, layers: Sequence[Layer], current_id: int | None = None) -> None:
-        """Show `layers` (bottom first, as the document has them); keeps the selection."""
-        if current_id is None:
-            current_id = self.current_id()
+        """Show `layers` (bottom first, as the document has them). The selection goes to
+        `current_id` if given, else follows the change (see `pick_current`)."""
+        old = [layer.id for layer in self._layers]
         self._layers = tuple(layers)
         ids = [layer.id for layer in self._layers]
-        listed = [self.list.item(r).data(ID_ROLE) for r in range(self.list.count())]
+        if current_id not in ids:
+            current_id = pick_current(old, ids, self.current_id())
         self._rebuilding = True
         try:
             with QSignalBlocker(self.list):
-                if listed == ids[::-1]:
-                    # Same layers in the same order: update the items in place. This runs
-                    # inside the list's own itemChanged (a checkbox, a rename), when deleting
-                    # the item being changed would pull it from under Qt.
-                    for row in range(self.list.count()):
-                        index = len(ids) - 1 - row
-                        self._fill(self.list.item(row), self._layers[index], index == 0)
-                else:
-                    self.list.clear()
-                    for index in reversed(range(len(self._layers))):
-                        item = QListWidgetItem()
-                        self._fill(item, self._layers[index], index == 0)
-                        self.list.addItem(item)
-                index = ids.index(current_id) if current_id in ids else len(ids) - 1
-                self.list.setCurrentRow(len(ids) - 1 - index if ids else -1)
+                self._show_items()
+                rows = {layer_id: len(ids) - 1 - index for index, layer_id in enumerate(ids)}
+                self.list.setCurrentRow(rows.get(current_id, -1))
         finally:
             self._rebuilding = False
-        self._selection_changed()
+        # Not `_selection_changed`: an opacity change still waiting is sent by its timer,
+        # after the undo or redo being shown here has finished (never in the middle of it).
+        self._show_selection()
+
+    def _show_items(self) -> None:
+        ids = [layer.id for layer in self._layers]
+        if self._listed_ids() == ids[::-1]:
+            # Same layers in the same order: update the items in place. This runs inside the
+            # list's own itemChanged (a checkbox, a rename), when deleting the item being
+            # changed would pull it from under Qt.
+            for row in range(self.list.count()):
+                index = len(ids) - 1 - row
+                self._fill(self.list.item(row), self._layers[index], index == 0)
+            return
+        self.list.clear()
+        for index in reversed(range(len(self._layers))):
+            item = QListWidgetItem()
+            self._fill(item, self._layers[index], index == 0)
+            self.list.addItem(item)
+
+    def _listed_ids(self) -> list[int | None]:
+        """The ids in the list, top first, as it shows them (None for a foreign item)."""
+        items = (self.list.item(row) for row in range(self.list.count()))
+        return [None if (data := item.data(ID_ROLE)) is None else int(data) for item in items]
 
     @staticmethod
     def _fill(item: QListWidgetItem, layer: Layer, original: bool) -> None:
@@ -166,8 +202,8 @@ class LayersPanel(QWidget):
             if self.list.item(row).data(ID_ROLE) == layer_id:
                 self.list.setCurrentRow(row)
 
-    def _current_layer(self) -> tuple[int, Layer] | None:
-        layer_id = self.current_id()
+    def _find(self, layer_id: int | None) -> tuple[int, Layer] | None:
+        """The shown layer `layer_id` and its index (0 = bottom), None when not shown."""
         for index, layer in enumerate(self._layers):
             if layer.id == layer_id:
                 return index, layer
@@ -181,7 +217,11 @@ class LayersPanel(QWidget):
 
     def _selection_changed(self, *_: object) -> None:
         self.flush_opacity()  # before the slider shows another layer's opacity
-        found = self._current_layer()
+        self._show_selection()
+
+    def _show_selection(self) -> None:
+        """Buttons and opacity slider for the selected layer, as the document has it."""
+        found = self._find(self.current_id())
         index = -1 if found is None else found[0]
         self.duplicate_button.setEnabled(found is not None)
         self.delete_button.setEnabled(index >= 1)
@@ -203,9 +243,10 @@ class LayersPanel(QWidget):
         if self._rebuilding:
             return
         layer_id = int(item.data(ID_ROLE))
-        layer = next((x for x in self._layers if x.id == layer_id), None)
-        if layer is None:
+        found = self._find(layer_id)
+        if found is None:
             return
+        layer = found[1]
         visible = item.checkState() == Qt.CheckState.Checked
         if visible != layer.visible:
             self.visibilityChanged.emit(layer_id, visible)
@@ -229,7 +270,7 @@ class LayersPanel(QWidget):
 
     def _send_opacity(self) -> None:
         target, self._opacity_target = self._opacity_target, None
-        if target is not None:
+        if self._find(target) is not None:  # not a layer an undo took away meanwhile
             self.opacityChanged.emit(target, self._opacity_value)
 
     def _rows_changed(self, *_: QModelIndex | int) -> None:
@@ -238,8 +279,7 @@ class LayersPanel(QWidget):
 
     def _check_order(self) -> None:
         """After a drag: which layer moved where (a drop below the original is undone)."""
-        listed = [self.list.item(r).data(ID_ROLE) for r in range(self.list.count())]
-        new = [int(i) for i in reversed(listed) if i is not None]
+        new = [i for i in reversed(self._listed_ids()) if i is not None]
         old = [layer.id for layer in self._layers]
         if new == old:
             return

@@ -127,3 +127,32 @@ def test_the_step_limit(document: Document, qapp) -> None:
         old = document.rename_layer(document.original.id, f"n{value}")
         history.push(commands.RenameLayer(document, document.original.id, old, f"n{value}"))
     assert history.count() == 3 and history.undoLimit() == 3
+
+
+def test_an_inpaint_step_clears_its_holes_soft_edges_and_undoes_exactly(
+    document: Document, qapp
+) -> None:
+    """As the window records an inpainting result: the layer and the cleared holes are one
+    step; the soft edge goes with the holes, a stroke painted during the run stays."""
+    history = History()
+    document.begin_stroke(BrushStroke(5, 0.3))
+    document.stroke_to((8, 8))
+    history.push(commands.Stroke(document, document.end_stroke(), erase=False))
+    holes = document.hole_mask()  # sent to the engine
+    document.begin_stroke(BrushStroke(2, 1.0))
+    document.stroke_to((26, 16))  # painted while it ran
+    history.push(commands.Stroke(document, document.end_stroke(), erase=False))
+    painted = document.mask.copy()
+    history.beginMacro("Inpaint")
+    _add(document, history, 10)
+    history.push(commands.MaskChange(document, "Clear mask", document.clear_holes(holes)))
+    history.endMacro()
+    later = np.zeros((H, W), bool)
+    later[12:, 22:] = True
+    assert not document.mask[~later].any()  # no faint outline left of the first stroke
+    assert np.array_equal(document.mask[later], painted[later]) and not document.mask_is_empty()
+    history.undo()
+    assert len(document.layers) == 1 and np.array_equal(document.mask, painted)
+    history.redo()
+    assert len(document.layers) == 2 and not document.mask[~later].any()
+    assert np.array_equal(document.mask[later], painted[later])
