@@ -102,15 +102,19 @@ class CropDataset(Dataset[Sample]):
         self.samples_per_epoch = samples_per_epoch
         self._bad: dict[int, str] = {}
 
+    extras: tuple[str, ...] = ()  # the DataSettings fields this task also takes, by name
+
     @classmethod
     def build(cls, paths: Sequence[Path | str], settings: DataSettings) -> CropDataset:
-        """The dataset from a config's settings (subclasses take their own extras)."""
+        """The dataset from a config's settings (each task takes its `extras` too)."""
+        extra = {name: getattr(settings, name) for name in cls.extras}
         return cls(
             paths,
-            settings.augment,
-            settings.seed,
-            settings.train,
+            augment=settings.augment,
+            seed=settings.seed,
+            train=settings.train,
             samples_per_epoch=settings.samples_per_epoch,
+            **extra,
         )
 
     def __len__(self) -> int:
@@ -190,6 +194,8 @@ class DenoiseDataset(CropDataset):
     """``{"input": noisy, "target": clean}``, both 3×H×W in [-1, 1] (noise per NoiseConfig;
     with ``noise.clip=False`` the input may leave that range)."""
 
+    extras = ("noise",)
+
     def __init__(
         self,
         paths: Sequence[Path | str],
@@ -202,17 +208,6 @@ class DenoiseDataset(CropDataset):
     ) -> None:
         super().__init__(paths, augment, seed, train, samples_per_epoch=samples_per_epoch)
         self.noise = noise or NoiseConfig()
-
-    @classmethod
-    def build(cls, paths: Sequence[Path | str], settings: DataSettings) -> CropDataset:
-        return cls(
-            paths,
-            settings.augment,
-            settings.noise,
-            settings.seed,
-            settings.train,
-            samples_per_epoch=settings.samples_per_epoch,
-        )
 
     def make_sample(self, clean: np.ndarray, rng: np.random.Generator) -> Sample:
         noisy, _kind = degrade(clean, rng, self.noise)
@@ -228,6 +223,8 @@ class InpaintDataset(CropDataset):
     ``mask`` is 1 in holes, 0 elsewhere.
     """
 
+    extras = ("masks",)
+
     def __init__(
         self,
         paths: Sequence[Path | str],
@@ -240,17 +237,6 @@ class InpaintDataset(CropDataset):
     ) -> None:
         super().__init__(paths, augment, seed, train, samples_per_epoch=samples_per_epoch)
         self.masks = masks or MaskConfig()
-
-    @classmethod
-    def build(cls, paths: Sequence[Path | str], settings: DataSettings) -> CropDataset:
-        return cls(
-            paths,
-            settings.augment,
-            settings.masks,
-            settings.seed,
-            settings.train,
-            samples_per_epoch=settings.samples_per_epoch,
-        )
 
     def make_sample(self, clean: np.ndarray, rng: np.random.Generator) -> Sample:
         height, width = clean.shape[:2]
