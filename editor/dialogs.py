@@ -26,6 +26,59 @@ class Unsaved(Enum):
     CANCEL = "cancel"
 
 
+class Recovery(Enum):
+    """The answer to "restore this recovery copy?"."""
+
+    RESTORE = "restore"
+    KEEP = "keep"  # for later: offered again at the next start
+    DISCARD = "discard"
+
+
+def recovery_box(parent: QWidget | None, text: str) -> tuple[QMessageBox, dict]:
+    """The question, and its buttons by answer. Enter restores and Escape keeps the copy:
+    deleting work always takes a deliberate click on Discard."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Restore unsaved work?", text, Button.NoButton)
+    box.setParent(parent, box.windowFlags())
+    role = QMessageBox.ButtonRole
+    buttons = {
+        Recovery.RESTORE: box.addButton("Restore", role.AcceptRole),
+        Recovery.KEEP: box.addButton("Keep for Later", role.RejectRole),
+        Recovery.DISCARD: box.addButton("Discard", role.DestructiveRole),
+    }
+    box.setDefaultButton(buttons[Recovery.RESTORE])
+    box.setEscapeButton(buttons[Recovery.KEEP])
+    return box, buttons
+
+
+def ask_recovery(parent: QWidget | None, text: str) -> Recovery:
+    box, buttons = recovery_box(parent, text)
+    box.exec()
+    clicked = box.clickedButton()
+    return next((answer for answer, b in buttons.items() if b is clicked), Recovery.KEEP)
+
+
+def large_recovery_box(parent: QWidget | None, reason: str) -> tuple[QMessageBox, dict]:
+    """A copy too large to open: Discard it, or Keep it (the default, and Escape)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Recovery copy too large", reason, Button.NoButton)
+    box.setParent(parent, box.windowFlags())
+    box.setInformativeText("Discard it, or keep it to open on a computer with more memory?")
+    role = QMessageBox.ButtonRole
+    buttons = {
+        Recovery.KEEP: box.addButton("Keep for Later", role.RejectRole),
+        Recovery.DISCARD: box.addButton("Discard", role.DestructiveRole),
+    }
+    box.setDefaultButton(buttons[Recovery.KEEP])
+    box.setEscapeButton(buttons[Recovery.KEEP])
+    return box, buttons
+
+
+def ask_discard_recovery(parent: QWidget | None, reason: str) -> bool:
+    """True when the user chose to delete a recovery copy too large to open."""
+    box, buttons = large_recovery_box(parent, reason)
+    box.exec()
+    return box.clickedButton() is buttons[Recovery.DISCARD]
+
+
 def error_box(parent: QWidget | None, title: str, text: str, detail: str = "") -> QMessageBox:
     """A critical message box; `detail` (e.g. the engine's message) behind "Show Details…"."""
     box = QMessageBox(QMessageBox.Icon.Critical, title, text, Button.Ok, parent)

@@ -10,31 +10,58 @@ them then): `after_stroke` runs them once the stroke has ended.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from editor import commands
 from editor.doc import BrushStroke, Document, DocumentError
 
-if TYPE_CHECKING:
-    from editor.main_window import MainWindow
-
 STATUS_MS = 6000
 
 
+class Brush(Protocol):
+    """The mask brush (the canvas's): radius in image pixels, hardness 0..1."""
+
+    @property
+    def brush_radius(self) -> float: ...
+    @property
+    def brush_hardness(self) -> float: ...
+
+
+class LayerList(Protocol):
+    """The Layers panel: which layer is selected."""
+
+    def select(self, layer_id: int) -> None: ...
+
+
+class EditHost(Protocol):
+    """What edits need from the window: the open document and the views around it."""
+
+    @property
+    def document(self) -> Document | None: ...
+    @property
+    def canvas(self) -> Brush: ...
+    @property
+    def layers_panel(self) -> LayerList: ...
+    def show_status(self, text: str, timeout_ms: int = 0) -> None: ...
+    def set_history_enabled(self, enabled: bool) -> None: ...
+    def refresh_layers(self) -> None: ...
+
+
 class EditController(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: EditHost, history: QUndoStack, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.history = history
         self._erasing = False
-        self._after_stroke: list[Callable[[], None]] = []
+        self._after_stroke: list[Callable[[], object]] = []
 
     @property
     def document(self) -> Document | None:
-        return self.window.document
+        return self.host.document
 
     def record(self, edit: Callable[[Document], QUndoCommand | None]) -> bool:
         """Run `edit(document)`, which edits and returns the command recording it; push it.
@@ -45,10 +72,10 @@ class EditController(QObject):
         try:
             command = edit(document)
         except (DocumentError, ValueError) as error:
-            self.window.statusBar().showMessage(str(error), STATUS_MS)
+            self.host.show_status(str(error), STATUS_MS)
             return False
         if command is not None:
-            self.window.history.push(command)
+            self.history.push(command)
         return True
 
     # --- brush strokes -------------------------------------------------------------------
@@ -61,11 +88,11 @@ class EditController(QObject):
         document = self.document
         if document is None or document.stroke_in_progress:
             return
-        canvas = self.window.canvas
-        document.begin_stroke(BrushStroke(canvas.brush_radius, canvas.brush_hardness, erase))
+        brush = self.host.canvas
+        document.begin_stroke(BrushStroke(brush.brush_radius, brush.brush_hardness, erase))
         self._erasing = erase
         # Undoing in the middle of a stroke would change the mask under it.
-        self.window.set_history_enabled(False)
+        self.host.set_history_enabled(False)
 
     def stroke_segment(self, _x0: float, _y0: float, x1: float, y1: float) -> None:
         # The document remembers where the stroke is: only the new end point is needed.
@@ -77,14 +104,14 @@ class EditController(QObject):
         if document is None or not document.stroke_in_progress:
             return
         edit = document.end_stroke()
-        self.window.set_history_enabled(True)
+        self.host.set_history_enabled(True)
         if edit is not None:
-            self.window.history.push(commands.Stroke(document, edit, self._erasing))
+            self.history.push(commands.Stroke(document, edit, self._erasing))
         waiting, self._after_stroke = self._after_stroke, []
         for callback in waiting:
             callback()
 
-    def after_stroke(self, callback: Callable[[], None]) -> None:
+    def after_stroke(self, callback: Callable[[], object]) -> None:
         """Run `callback` now, or when the stroke in progress ends."""
         if self.stroking:
             self._after_stroke.append(callback)
@@ -95,7 +122,7 @@ class EditController(QObject):
         """Abandon the stroke in progress (e.g. the document is being replaced)."""
         if self.stroking:
             self.document.cancel_stroke()  # type: ignore[union-attr]
-            self.window.set_history_enabled(True)
+            self.host.set_history_enabled(True)
         self._after_stroke.clear()
 
     # --- the mask ------------------------------------------------------------------------
@@ -140,17 +167,17 @@ class EditController(QObject):
         if filled is not None and filled.shape != document.shape[:2]:
             raise ValueError(f"the filled holes are {filled.shape}, the image {document.shape}")
         layer = document.add_layer(result, name, coverage=coverage)
-        history = self.window.history
+        history = self.history
         history.beginMacro(name)
         history.push(commands.AddLayer(document, name, layer, owns_pixels=True))
         if filled is not None:
-            if (document.mask[filled] > 0).any():
-                kept = np.where(filled, np.uint8(0), document.mask)
-                history.push(commands.MaskChange(document, "Clear mask", document.set_mask(kept)))
-        elif clear_mask and not document.mask_is_empty():
+            cleared = document.clear_holes(filled)  # the holes and their soft brush edge
+            if cleared is not None:
+                history.push(commands.MaskChange(document, "Clear mask", cleared))
+        elif clear_mask and document.mask_bbox() is not None:
             history.push(commands.MaskChange(document, "Clear mask", document.clear_mask()))
         history.endMacro()
-        self.window.layers_panel.select(layer.id)
+        self.host.layers_panel.select(layer.id)
         return document
 
     def set_visible(self, layer_id: int, visible: bool) -> None:
@@ -166,7 +193,7 @@ class EditController(QObject):
             return commands.RenameLayer(d, layer_id, old, d.layer(layer_id).name)
 
         if not self.record(edit):
-            self.window.refresh_layers()  # the panel shows the typed name: put back the real one
+            self.host.refresh_layers()  # the panel shows the typed name: put back the real one
 
     def set_opacity(self, layer_id: int, opacity: float) -> None:
         def edit(d: Document) -> QUndoCommand | None:
@@ -182,12 +209,12 @@ class EditController(QObject):
             return None if old == new_index else commands.MoveLayer(d, layer_id, old, new_index)
 
         if not self.record(edit):
-            self.window.refresh_layers()
+            self.host.refresh_layers()
 
     def duplicate(self, layer_id: int) -> None:
         def edit(d: Document) -> QUndoCommand:
             copy = d.duplicate_layer(layer_id)
-            self.window.layers_panel.select(copy.id)
+            self.host.layers_panel.select(copy.id)
             return commands.AddLayer(d, f"Duplicate “{d.layer(layer_id).name}”", copy, False)
 
         self.record(edit)

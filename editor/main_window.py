@@ -1,9 +1,11 @@
 """The editor's main window: the canvas in the centre, docks around it, one document.
 
 The window assembles the parts and keeps the views in step with the document; the work is
-done by its controllers: `files` (open/save/export/recovery), `edits` (undoable edits),
-`tasks` (restorations in the background). One photo per window: opening another replaces
-it (after the unsaved-changes prompt); several files at once open in one window each.
+done by its controllers, each given only what it needs (the window serves as their host,
+see the Protocols in their modules): `files` (open/save/export), `recovery` (autosave and
+crash recovery), `edits` (undoable edits), `tasks` (restorations), all running their
+background work through one `runner`. One photo per window: opening another replaces it
+(after the unsaved-changes prompt); several files at once open in one window each.
 
 Nothing here imports torch: the window shows first, then `start_engine_loading` imports
 the engine's heavy parts on a background thread (the status bar says "Loading engine…",
@@ -13,31 +15,31 @@ then the device in use).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QUndoView, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QSlider, QUndoView, QWidget
 
 from editor import dialogs, menus
 from editor import settings as settings_module
 from editor.canvas import CanvasView
 from editor.canvas.drops import local_paths
-from editor.colour import has_colour
 from editor.doc import Change, ChangeKind, Document
 from editor.editing import EditController
 from editor.files import FileController
 from editor.history import DEFAULT_BUDGET, History
+from editor.jobs import JobProgress, JobRunner
 from editor.panels import LayersPanel, RestorePanel, ToolsPanel
+from editor.recovery import RecoveryController
 from editor.resources import APP_NAME, about_markdown
-from editor.settings import Preferences
+from editor.settings import Preferences, device_text
 from editor.source import CANVAS_KIND, DocumentSource
 from editor.tasks import TaskController
-from editor.worker import FunctionThread
+from editor.worker import ProgressCallback, WorkerThread, failure_detail
 from engine import api
 
-DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
 MASK_STATE_DELAY_MS = 150  # "is the mask empty?" reads 24 MB: not on every brush segment
 LOADING = "Loading engine…"
 
@@ -45,7 +47,7 @@ LOADING = "Loading engine…"
 _spawned: set[MainWindow] = set()
 
 
-def load_engine() -> list[str]:
+def load_engine(_progress: ProgressCallback, _cancel: api.CancelToken) -> list[str]:
     """Import torch and the networks; the devices this machine offers (background thread)."""
     api.preload()
     return api.available_devices()
@@ -75,15 +77,18 @@ class MainWindow(QMainWindow):
         self.document: Document | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._unsaved_without_history = False  # a restored recovery copy: never saved
-        self._loader: FunctionThread | None = None
+        # Not a job of the runner: opening a photo need not wait for torch to import.
+        self._loader: WorkerThread | None = None
 
         self.history = History(self, budget=history_budget)
         self.canvas = CanvasView(self)
         self.setCentralWidget(self.canvas)
-        self.edits = EditController(self)
-        self.tasks = TaskController(self)
-        self.files = FileController(self, recovery_dir)
-        self.act = menus.WindowActions(self)
+        self.runner = JobRunner(self, self)
+        self.edits = EditController(self, self.history, self)
+        self.tasks = TaskController(self, self.runner, self.edits, self)
+        self.recovery = RecoveryController(self, self.runner, recovery_dir, self)
+        self.files = FileController(self, self.runner, self.settings, self.recovery, self)
+        self.act = menus.WindowActions(self, self)
         self._build_panels()
         self.recent_menu: QMenu | None = None
         self.samples_menu: QMenu | None = None
@@ -111,7 +116,7 @@ class MainWindow(QMainWindow):
         )
         self.layers_panel = LayersPanel()
         self.history_view = QUndoView(self.history)
-        self.history_view.setEmptyLabel("Opened")
+        self.history_view.setEmptyLabel("No photo open")
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.docks: list[QDockWidget] = []
         for title, widget, area in (
@@ -125,9 +130,19 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.docks.append(dock)
+        # The brush size of the last session. (The panel's `size` slider shadows QWidget.size.)
+        slider = cast(QSlider, self.tools_panel.size)
+        remembered = settings_module.brush_size(self.settings)
+        if remembered is not None:
+            slider.setValue(remembered)
+        slider.valueChanged.connect(
+            lambda size: settings_module.remember_brush_size(size, self.settings)
+        )
         self.canvas.set_brush(self.tools_panel.radius, self.tools_panel.hardness_fraction)
 
     def _build_status_bar(self) -> None:
+        self.job_progress = JobProgress(self.runner)
+        self.statusBar().addPermanentWidget(self.job_progress)
         self.info_label, self.zoom_label, self.device_label = QLabel(), QLabel(), QLabel()
         for label in (self.info_label, self.zoom_label, self.device_label):
             self.statusBar().addPermanentWidget(label)
@@ -151,6 +166,22 @@ class MainWindow(QMainWindow):
         layers.flattenRequested.connect(edits.flatten)
         self.history.cleanChanged.connect(self._refresh_title)
         self.history.indexChanged.connect(self._refresh_title)
+        self.runner.busy_changed.connect(self.refresh_actions)
+
+    # --- what the controllers need (their Protocols) ---------------------------------------
+
+    @property
+    def dialog_parent(self) -> QWidget:
+        return self
+
+    def show_status(self, text: str, timeout_ms: int = 0) -> None:
+        if text:
+            self.statusBar().showMessage(text, timeout_ms)
+        else:
+            self.statusBar().clearMessage()
+
+    def confirm_discard(self) -> bool:
+        return self.files.confirm_discard()
 
     # --- the document --------------------------------------------------------------------
 
@@ -167,7 +198,9 @@ class MainWindow(QMainWindow):
         self.canvas.set_source(DocumentSource(document))
         self.refresh_layers()
         self._refresh_mask_state()
-        self.restore_panel.set_has_colour(has_colour(document.original.pixels))
+        self.restore_panel.set_has_colour(api.has_colour(document.original.pixels))
+        shown = document.path.name if document.path is not None else document.name
+        self.history_view.setEmptyLabel(f"Opened {shown}")
         self._refresh()
 
     @property
@@ -231,10 +264,12 @@ class MainWindow(QMainWindow):
         has_document = self.document is not None
         for action in self.act.needing_document():
             action.setEnabled(has_document)
-        idle = not self.tasks.busy and not self.files.busy
+        busy = self.runner.busy
         for action in self.act.needing_idle_document():
-            action.setEnabled(has_document and idle)
-        self.act.cancel.setEnabled(self.tasks.busy)
+            action.setEnabled(has_document and not busy)
+        job = self.runner.running
+        cancellable = job is not None and job.cancellable and not self.runner.cancel_requested
+        self.act.cancel.setEnabled(cancellable)
 
     def set_history_enabled(self, enabled: bool) -> None:
         """Off during a brush stroke: undo must not change the mask under it."""
@@ -248,53 +283,42 @@ class MainWindow(QMainWindow):
     # --- the engine ----------------------------------------------------------------------
 
     def run_options(self) -> api.RunOptions:
-        """The preferences' options; a preferred device this machine does not offer (once
-        the devices are known) becomes "auto", so runs still work (the status bar says so)."""
-        options = self.preferences.run_options()
-        if self.devices and options.device != "auto" and options.device not in self.devices:
-            options = replace(options, device="auto")
-        if self.engine_resources is not None:
-            options = replace(options, resources=self.engine_resources)
-        return options
+        return settings_module.run_options_for(
+            self.preferences, self.devices, self.engine_resources
+        )
 
     def start_engine_loading(self) -> None:
         """Import the engine (torch) on a background thread; call once the window shows."""
         if self.devices is not None or self._loader is not None:
             return
-        self._loader = FunctionThread("Engine loader", load_engine)
-        self._loader.done.connect(self._engine_loaded)
-        self._loader.error.connect(self._engine_failed)
-        self._loader.start()
+        self._loader = WorkerThread("Engine loader", load_engine)
+        self._loader.ended.connect(self._engine_loaded)
+        self._loader.start_work()
         self._refresh_device()
 
-    def _engine_loaded(self, devices: list[str]) -> None:
-        self._loader, self.devices = None, list(devices)
-        self._refresh_device()
-
-    def _engine_failed(self, detail: str) -> None:
-        self._loader, self.engine_error = None, detail
+    def _engine_loaded(self) -> None:
+        loader, self._loader = self._loader, None
+        if loader is None:
+            return
+        outcome = loader.outcome
+        if outcome.error is not None or not isinstance(outcome.result, list):
+            self.engine_error = failure_detail(outcome.error or TypeError("no device list"))
+        else:
+            self.devices = list(outcome.result)
         self._refresh_device()
 
     def device_in_use(self) -> str | None:
         """The device restorations run on ("cpu", "cuda", "mps"); None while unknown."""
-        if not self.devices:
-            return None
-        wanted = self.preferences.device
-        return wanted if wanted in self.devices else self.devices[0]
+        return settings_module.device_in_use(self.preferences, self.devices)
 
     def _refresh_device(self) -> None:
-        device = self.device_in_use()
         if self.engine_error is not None:
             self.device_label.setText("Engine unavailable")
             self.device_label.setToolTip(self.engine_error)
-        elif device is None:
+        elif not self.devices:
             self.device_label.setText(LOADING if self._loader is not None else "")
         else:
-            text = DEVICE_NAMES.get(device, device.upper())
-            wanted = self.preferences.device
-            if wanted not in ("auto", device):
-                text += f" ({DEVICE_NAMES.get(wanted, wanted)} is not available; using Auto)"
-            self.device_label.setText(text)
+            self.device_label.setText(device_text(self.preferences, self.devices))
             self.device_label.setToolTip("The device restorations run on (Edit ▸ Preferences)")
 
     # --- dialogs -------------------------------------------------------------------------
@@ -326,7 +350,7 @@ class MainWindow(QMainWindow):
     def spawn(self) -> MainWindow:
         """A new window like this one (same settings and engine), shown."""
         window = MainWindow(
-            settings=self.settings, recovery_dir=self.files.recovery_dir,
+            settings=self.settings, recovery_dir=self.recovery.recovery_dir,
             engine_resources=self.engine_resources, devices=self.devices,
         )  # fmt: skip
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -363,12 +387,10 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         # No thread may outlive the window: a QThread destroyed while running aborts.
-        self.tasks.shutdown()
-        self.files.wait_for_job()
-        self.files.autosave_timer.stop()
-        self.files.discard_recovery()  # closed on purpose: nothing to recover
+        self.runner.shutdown()
+        self.recovery.stop()  # closed on purpose: nothing to recover
         if self._loader is not None:
-            self._loader.wait()  # an import cannot be interrupted; it ends soon
+            self._loader.join()  # an import cannot be interrupted; it ends soon
             self._loader = None
         self.edits.cancel_stroke()
         _spawned.discard(self)

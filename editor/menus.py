@@ -5,25 +5,63 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QMenu, QMenuBar, QWidget
 
+from editor.canvas import CanvasView
+from editor.editing import EditController
+from editor.files import FileController
+from editor.jobs import JobRunner
 from editor.resources import APP_NAME, sample_label, sample_photos
-
-if TYPE_CHECKING:
-    from editor.main_window import MainWindow
+from editor.tasks import TaskController
 
 Keys = QKeySequence
 Shortcut = str | Keys.StandardKey | list[str]
 
 
+class MenuHost(Protocol):
+    """What the actions and menus are connected to: the window's parts and commands."""
+
+    @property
+    def files(self) -> FileController: ...
+    @property
+    def tasks(self) -> TaskController: ...
+    @property
+    def edits(self) -> EditController: ...
+    @property
+    def runner(self) -> JobRunner: ...
+    @property
+    def canvas(self) -> CanvasView: ...
+    @property
+    def history(self) -> QUndoStack: ...
+    @property
+    def docks(self) -> list[QDockWidget]: ...
+
+    recent_menu: QMenu | None
+    samples_menu: QMenu | None
+
+    def menuBar(self) -> QMenuBar: ...
+    def close(self) -> bool: ...
+    def edit_preferences(self) -> None: ...
+    def show_about(self) -> None: ...
+    def step_brush(self, up: bool) -> None: ...
+    def fill_recent_menu(self) -> None: ...
+
+
+def _with_shortcut(action: QAction, tip: str) -> None:
+    """A tooltip that names the action's shortcut, as the menus do."""
+    key = action.shortcut().toString(Keys.SequenceFormat.NativeText)
+    action.setToolTip(f"{tip} ({key})" if key else tip)
+    action.setStatusTip(tip)
+
+
 class WindowActions:
     """Every action of a window, as attributes, connected to the window's controllers."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self._window = window
+    def __init__(self, window: MenuHost, parent: QWidget) -> None:
+        self._parent = parent
         files, tasks, edits, canvas = window.files, window.tasks, window.edits, window.canvas
         # File
         self.open = self._make("&Open…", files.open_dialog, Keys.StandardKey.Open)
@@ -33,9 +71,9 @@ class WindowActions:
         self.export = self._make("&Export…", files.export, "Ctrl+E")
         self.quit = self._make("&Quit", window.close, "Ctrl+Q")
         # Edit
-        self.undo = window.history.createUndoAction(window, "&Undo")
+        self.undo = window.history.createUndoAction(parent, "&Undo")
         self.undo.setShortcut(Keys(Keys.StandardKey.Undo))
-        self.redo = window.history.createRedoAction(window, "&Redo")
+        self.redo = window.history.createRedoAction(parent, "&Redo")
         self.redo.setShortcuts([Keys("Ctrl+Shift+Z"), Keys("Ctrl+Y")])
         self.preferences = self._make("&Preferences…", window.edit_preferences, "Ctrl+,")
         # View
@@ -53,10 +91,11 @@ class WindowActions:
         self.invert_mask = self._make("&Invert Mask", edits.invert_mask, "Ctrl+I")
         self.detect = self._make("Auto-detect &Scratches", tasks.detect_scratches)
         # Restore
-        self.denoise = self._make("&Denoise", tasks.run_denoise)
-        self.inpaint = self._make("&Inpaint", tasks.run_inpaint)
-        self.colorize = self._make("&Colorize", tasks.run_colorize)
-        self.cancel = self._make("C&ancel", tasks.cancel)
+        self.denoise = self._make("&Denoise", tasks.run_denoise, "Ctrl+Shift+D")
+        self.inpaint = self._make("&Inpaint", tasks.run_inpaint, "Ctrl+Shift+I")
+        self.colorize = self._make("&Colorize", tasks.run_colorize, "Ctrl+Shift+C")
+        # Escape reaches it only while a job runs: the action is disabled otherwise.
+        self.cancel = self._make("C&ancel", window.runner.cancel, "Esc")
         # Help
         self.about = self._make(f"&About {APP_NAME}", window.show_about)
         self.eraser.setToolTip("Left-drag erases the mask (right-drag always erases)")
@@ -65,11 +104,15 @@ class WindowActions:
         )
         self.split.setStatusTip(self.split.toolTip())
         self.detect.setToolTip("Add thin scratches and dust to the mask, to edit and inpaint")
+        _with_shortcut(self.denoise, "Reduce grain and noise; the result is a new layer")
+        _with_shortcut(self.inpaint, "Fill the areas painted in the mask")
+        _with_shortcut(self.colorize, "Add colour to a black-and-white photo")
+        _with_shortcut(self.cancel, "Stop the running job; the image is not changed")
 
     def _make(
         self, text: str, slot: Callable[[], object], shortcut: Shortcut | None = None
     ) -> QAction:
-        action = QAction(text, self._window)
+        action = QAction(text, self._parent)
         if isinstance(shortcut, list):
             action.setShortcuts([Keys(key) for key in shortcut])
         elif shortcut is not None:
@@ -80,7 +123,7 @@ class WindowActions:
     def _toggle(
         self, text: str, slot: Callable[[bool], object], on: bool, shortcut: str
     ) -> QAction:
-        action = QAction(text, self._window)
+        action = QAction(text, self._parent)
         action.setCheckable(True)
         action.setChecked(on)
         action.setShortcut(Keys(shortcut))
@@ -98,7 +141,7 @@ class WindowActions:
         return [self.detect, self.denoise, self.inpaint, self.colorize]
 
 
-def build_menus(window: MainWindow, actions: WindowActions) -> None:
+def build_menus(window: MenuHost, actions: WindowActions) -> None:
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.addAction(actions.open)
@@ -141,11 +184,11 @@ def build_menus(window: MainWindow, actions: WindowActions) -> None:
     help_menu.addAction(actions.about)
 
 
-def _opener(window: MainWindow, path: Path) -> Callable[[], object]:
+def _opener(window: MenuHost, path: Path) -> Callable[[], object]:
     return lambda *_: window.files.open_path(path)  # *_: triggered may pass `checked`
 
 
-def fill_recent(menu: QMenu, window: MainWindow) -> None:
+def fill_recent(menu: QMenu, window: MenuHost) -> None:
     menu.clear()
     paths = window.files.recent_paths()
     for number, path in enumerate(paths, 1):

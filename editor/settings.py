@@ -1,8 +1,9 @@
-"""User preferences kept in QSettings: device, tile size, CPU threads, precision, recent files."""
+"""User preferences kept in QSettings: device, tile size, CPU threads, precision, recent files,
+the mask brush's size."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -28,6 +29,7 @@ _DEVICE_LABELS = {
     "mps": "Apple GPU (MPS)",
     "cpu": "CPU",
 }
+DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
 _PRECISION_LABELS = {
     "auto": "Fast (reduced precision where the hardware has it)",
     "full": "Full (float32 throughout)",
@@ -73,6 +75,36 @@ class Preferences:
         )
 
 
+def run_options_for(
+    prefs: Preferences, devices: list[str] | None, resources: Path | None = None
+) -> api.RunOptions:
+    """The preferences' options; a preferred device this machine does not offer (once the
+    devices are known) becomes "auto", so runs still work (the status bar says so).
+    `resources`: another folder for the engine's models (tests: tiny weights)."""
+    options = prefs.run_options()
+    if devices and options.device != "auto" and options.device not in devices:
+        options = replace(options, device="auto")
+    if resources is not None:
+        options = replace(options, resources=resources)
+    return options
+
+
+def device_in_use(prefs: Preferences, devices: list[str] | None) -> str | None:
+    """The device restorations run on ("cpu", "cuda", "mps"); None while unknown."""
+    if not devices:
+        return None
+    return prefs.device if prefs.device in devices else devices[0]
+
+
+def device_text(prefs: Preferences, devices: list[str]) -> str:
+    """The status bar's words for it: "CPU (CUDA GPU is not available; using Auto)"."""
+    device = device_in_use(prefs, devices) or "cpu"
+    text = DEVICE_NAMES.get(device, device.upper())
+    if prefs.device not in ("auto", device):
+        text += f" ({DEVICE_NAMES.get(prefs.device, prefs.device)} is not available; using Auto)"
+    return text
+
+
 def valid_tile(tile: int) -> int:
     """0 (automatic) or a size the engine accepts: under `MIN_TILE` is automatic."""
     return 0 if tile < MIN_TILE else min(tile, MAX_TILE)
@@ -99,6 +131,16 @@ def remember_file(path: Path, store: QSettings | None = None) -> list[Path]:
     items = items[:RECENT_LIMIT]
     store.setValue("files/recent", [str(p) for p in items])
     return items
+
+
+def brush_size(store: QSettings | None = None) -> int | None:
+    """The mask brush's diameter when the editor last ran (None: never set)."""
+    size = _int((store or settings()).value("brush/size", 0))
+    return size or None
+
+
+def remember_brush_size(size: int, store: QSettings | None = None) -> None:
+    (store or settings()).setValue("brush/size", int(size))
 
 
 class TileSpinBox(QSpinBox):

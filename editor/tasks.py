@@ -1,36 +1,31 @@
-"""Running restorations (and scratch detection) in the background, one at a time.
+"""Restorations (and scratch detection), run through the job runner one at a time.
 
 Each run works on what the user sees when it starts — the composite, and the mask as it is
-then — on a `BackgroundTask` thread, with a progress bar and a Cancel button in the status
-bar; the window stays usable meanwhile (painting, layers, zoom). A second run while one is
-running is refused with a status message. The document changes only when a run's result is
-whole: the result layer is added (one undo step) in the GUI thread, or nothing happens.
+then — on a worker thread; the runner shows its progress and Cancel, and refuses a second
+job meanwhile. The document changes only when a run's result is whole: the result layer is
+added (one undo step) in the GUI thread, or nothing happens.
 
 Inpainting uses the mask's holes and, once its result layer is added, clears those holes
 from the mask in the same undo step (strokes painted while it ran stay): the painted areas
-are done, and one Undo brings back both.
+are done, and one Undo brings back both. Its layer covers exactly the pixels the engine
+changed (the holes and a feathered seam; the engine leaves every other pixel as it was), so
+hiding it, or an earlier one, shows what lies beneath.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QProgressBar, QPushButton
 
 from editor import dialogs
-from editor.colour import has_colour
 from editor.doc import Document, DocumentError
-from editor.worker import BackgroundTask, ProgressCallback
+from editor.jobs import STATUS_MS, Feedback, Job, JobRunner
+from editor.worker import ProgressCallback
 from engine import api
 
-if TYPE_CHECKING:
-    from editor.main_window import MainWindow
-
-PROGRESS_STEPS = 1000
-STATUS_MS = 8000
 INPAINT_EMPTY_MASK = (
     "Inpaint fills the areas painted in the mask, and the mask is empty.\n\n"
     "Paint over the scratches and stains with the mask brush, or use Mask ▸ Auto-detect "
@@ -43,6 +38,51 @@ INSIDE_EMPTY_MASK = (
 ALREADY_COLOUR = "This photo already has colour; colorizing replaces it. Continue?"
 
 
+class RestoreChoices(Protocol):
+    """The Restore panel's settings."""
+
+    @property
+    def only_inside_mask(self) -> bool: ...
+    @property
+    def noise_kind(self) -> api.NoiseKind: ...
+    @property
+    def noise_word(self) -> str: ...
+    @property
+    def denoise_fraction(self) -> float: ...
+    @property
+    def colorize_fraction(self) -> float: ...
+
+
+class DetectChoices(Protocol):
+    """The Tools panel's setting for scratch detection."""
+
+    @property
+    def sensitivity_fraction(self) -> float: ...
+
+
+class TaskHost(Feedback, Protocol):
+    """What restorations need from the window."""
+
+    @property
+    def document(self) -> Document | None: ...
+    @property
+    def restore_panel(self) -> RestoreChoices: ...
+    @property
+    def tools_panel(self) -> DetectChoices: ...
+    def run_options(self) -> api.RunOptions: ...
+
+
+class ResultSink(Protocol):
+    """Where results go: the undoable edits (`editor.editing.EditController`)."""
+
+    def add_result(
+        self, result: np.ndarray, name: str, coverage: np.ndarray | None,
+        clear_mask: bool | np.ndarray,
+    ) -> Document: ...  # fmt: skip
+    def add_to_mask(self, found: np.ndarray, text: str) -> None: ...
+    def after_stroke(self, callback: Callable[[], object]) -> None: ...
+
+
 def percent(fraction: float) -> str:
     return f"{round(fraction * 100)}%"
 
@@ -53,241 +93,184 @@ def result_name(task: str, settings: list[str], inside_mask: bool) -> str:
     return f"{task} ({', '.join(parts)})" if parts else task
 
 
+def changed_coverage(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """255 where any channel differs, 0 elsewhere: the coverage of a layer holding only
+    what a restoration changed."""
+    return np.any(before != after, axis=2).astype(np.uint8) * np.uint8(255)
+
+
 class TaskController(QObject):
     # "finished", "failed", "cancelled" or "discarded", once the outcome has been applied
     # and reported.
     ended = Signal(str)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self._task: BackgroundTask | None = None
-        self._document: Document | None = None
-        self._apply: Callable[[np.ndarray], None] | None = None
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, PROGRESS_STEPS)
-        self.progress_bar.setMaximumWidth(200)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
-        status = window.statusBar()
-        status.addPermanentWidget(self.progress_bar)
-        status.addPermanentWidget(self.cancel_button)
-        self.progress_bar.hide()
-        self.cancel_button.hide()
+    def __init__(
+        self, host: TaskHost, runner: JobRunner, edits: ResultSink,
+        parent: QObject | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.host, self.runner, self.edits = host, runner, edits
+        self._job: Job | None = None  # the last restoration started
+        # A failure is reported by the runner (an error box); this only says it ended.
+        runner.ended.connect(self._job_ended)
 
     @property
     def busy(self) -> bool:
-        return self._task is not None
-
-    @property
-    def running_title(self) -> str | None:
-        return None if self._task is None else self._task.title
+        """The editor's one busy state (the runner's): no restoration can start now."""
+        return self.runner.busy
 
     # --- the restorations ----------------------------------------------------------------
 
     def run_denoise(self) -> bool:
-        document, panel = self.window.document, self.window.restore_panel
-        prepared = self._prepare(document, panel.only_inside_mask)
-        if prepared is None:
+        document, choices = self.host.document, self.host.restore_panel
+        prepared = self._prepare(document, choices.only_inside_mask)
+        if document is None or prepared is None:
             return False
         inside, coverage = prepared
-        noise, strength = panel.noise_kind, panel.denoise_fraction
-        options = self.window.run_options()
+        noise, strength = choices.noise_kind, choices.denoise_fraction
+        options = self.host.run_options()
         # Layers are immutable: the snapshot is cheap, and compositing a 24 MP stack (up to
         # ~2 s) happens on the worker thread, not the GUI's.
         snapshot = document.snapshot()
-        name = result_name("Denoise", [panel.noise_word, percent(strength)], inside)
+        name = result_name("Denoise", [choices.noise_word, percent(strength)], inside)
 
-        def job(progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
+        def work(progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
             return api.denoise(
                 snapshot.composite(), noise=noise, strength=strength, options=options,
                 progress=progress, cancel=cancel,
             )  # fmt: skip
 
-        return self._start("Denoise", job, self._adder(name, coverage, clear_mask=False))
+        return self._start("Denoise", work, document, self._adder(name, coverage))
 
     def run_inpaint(self) -> bool:
-        document = self.window.document
+        document = self.host.document
         if document is None or not self._can_start():
             return False
         holes = document.hole_mask()  # a new array: the user may keep painting meanwhile
         if not holes.any():
-            dialogs.inform(self.window, "Inpaint", INPAINT_EMPTY_MASK)
+            dialogs.inform(self.host.dialog_parent, "Inpaint", INPAINT_EMPTY_MASK)
             return False
-        options, snapshot = self.window.run_options(), document.snapshot()
+        options, snapshot = self.host.run_options(), document.snapshot()
 
-        def job(progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
+        def work(progress: ProgressCallback, cancel: api.CancelToken) -> object:
             image = snapshot.composite()  # on the worker thread (see run_denoise)
-            return api.inpaint(image, holes, options=options, progress=progress, cancel=cancel)
+            filled = api.inpaint(image, holes, options=options, progress=progress, cancel=cancel)
+            return filled, changed_coverage(image, filled)
 
-        # Only the holes sent are cleared afterwards: strokes painted meanwhile stay.
-        return self._start("Inpaint", job, self._adder("Inpaint", None, clear_mask=holes))
+        def apply(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+            filled, coverage = outcome
+            # Only the holes sent are cleared afterwards: strokes painted meanwhile stay.
+            self.edits.add_result(filled, "Inpaint", coverage, holes)
+
+        return self._start("Inpaint", work, document, apply)
 
     def run_colorize(self) -> bool:
-        document, panel = self.window.document, self.window.restore_panel
-        prepared = self._prepare(document, panel.only_inside_mask)
-        if prepared is None:
+        document, choices = self.host.document, self.host.restore_panel
+        prepared = self._prepare(document, choices.only_inside_mask)
+        if document is None or prepared is None:
             return False
         inside, coverage = prepared
         image = document.composite()
-        if has_colour(image) and not dialogs.confirm(self.window, "Colorize", ALREADY_COLOUR):
+        if api.has_colour(image) and not dialogs.confirm(
+            self.host.dialog_parent, "Colorize", ALREADY_COLOUR
+        ):
             return False
-        strength, options = panel.colorize_fraction, self.window.run_options()
+        strength, options = choices.colorize_fraction, self.host.run_options()
         name = result_name("Colorize", [percent(strength)], inside)
 
-        def job(progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
+        def work(progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
             return api.colorize(
                 image, strength=strength, options=options, progress=progress, cancel=cancel
             )
 
-        return self._start("Colorize", job, self._adder(name, coverage, clear_mask=False))
+        return self._start("Colorize", work, document, self._adder(name, coverage))
 
     def detect_scratches(self) -> bool:
         """Propose a mask of scratches and dust, added to the mask (one undo step)."""
-        document = self.window.document
+        document = self.host.document
         if document is None or not self._can_start():
             return False
         image = document.composite()
-        sensitivity = self.window.tools_panel.sensitivity_fraction
+        sensitivity = self.host.tools_panel.sensitivity_fraction
 
-        def job(_progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
+        def work(_progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
             return api.detect_scratches(image, sensitivity=sensitivity, cancel=cancel)
 
         def apply(found: np.ndarray) -> None:
             if found.shape != (document.height, document.width) or not found.any():
-                self.window.statusBar().showMessage(
+                self.host.show_status(
                     "No scratches or dust found; try a higher sensitivity.", STATUS_MS
                 )
                 return
-            self.window.edits.add_to_mask(found, "Auto-detect scratches")
+            self.edits.add_to_mask(found, "Auto-detect scratches")
 
-        started = self._start("Detect scratches", job, apply)
-        if started:
-            self.progress_bar.setRange(0, 0)  # no progress reports: a busy indicator
-        return started
+        return self._start("Detect scratches", work, document, apply, reports_progress=False)
 
     def _prepare(
         self, document: Document | None, inside: bool
     ) -> tuple[bool, np.ndarray | None] | None:
         """(inside, coverage) for a restoration that may start now; None when it may not
-        (no document, a task running, or "only inside the mask" with an empty mask)."""
+        (no document, a job running, or "only inside the mask" with an empty mask)."""
         if document is None or not self._can_start():
             return None
-        coverage = self._coverage(document, inside)
-        if inside and coverage is None:
-            return None
-        return inside, coverage
-
-    def _coverage(self, document: Document, inside: bool) -> np.ndarray | None:
-        """A copy of the mask for a result layer shown only inside it (None: everywhere)."""
         if not inside:
-            return None
+            return False, None
         if document.mask_is_empty():
-            dialogs.inform(self.window, "Apply only inside the mask", INSIDE_EMPTY_MASK)
+            dialogs.inform(self.host.dialog_parent, "Apply only inside the mask", INSIDE_EMPTY_MASK)
             return None
-        return document.mask.copy()
+        return True, document.mask.copy()  # the result shows only inside the mask
 
-    def _adder(
-        self, name: str, coverage: np.ndarray | None, clear_mask: bool | np.ndarray
-    ) -> Callable[[np.ndarray], None]:
+    def _adder(self, name: str, coverage: np.ndarray | None) -> Callable[[np.ndarray], None]:
         def apply(result: np.ndarray) -> None:
-            self.window.edits.add_result(result, name, coverage, clear_mask)
+            self.edits.add_result(result, name, coverage, clear_mask=False)
 
         return apply
 
     # --- running -------------------------------------------------------------------------
 
     def _can_start(self) -> bool:
-        files = self.window.files
-        if files.busy:
-            self.window.statusBar().showMessage(
-                f"Wait for {files.running_title.lower()} to finish.", STATUS_MS
-            )
+        if self.runner.busy:
+            self.host.show_status(self.runner.refusal(), STATUS_MS)
             return False
-        if self._task is None:
-            return True
-        self.window.statusBar().showMessage(
-            f"{self._task.title} is still running: wait for it to finish or cancel it.", STATUS_MS
-        )
-        return False
+        return True
 
     def _start(
         self,
         title: str,
-        job: Callable[[ProgressCallback, api.CancelToken], np.ndarray],
-        apply: Callable[[np.ndarray], None],
+        work: Callable[[ProgressCallback, api.CancelToken], object],
+        document: Document,
+        apply: Callable[[np.ndarray], None] | Callable[[tuple[np.ndarray, np.ndarray]], None],
+        *,
+        reports_progress: bool = True,
     ) -> bool:
-        task = BackgroundTask(title, job)
-        # Bound methods of this QObject (GUI thread): the worker's signals are queued here.
-        task.worker.progress.connect(self._progress)
-        task.worker.finished.connect(self._finished)
-        task.worker.failed.connect(self._failed)
-        task.worker.cancelled.connect(self._cancelled)
-        self._task, self._document, self._apply = task, self.window.document, apply
-        self.progress_bar.setRange(0, PROGRESS_STEPS)
-        self.progress_bar.setValue(0)
-        self.progress_bar.show()
-        self.cancel_button.setEnabled(True)
-        self.cancel_button.show()
-        self.window.statusBar().showMessage(f"{title}…")
-        self.window.refresh_actions()
-        task.start()
-        return True
+        def done(result: object) -> None:
+            if document is not self.host.document:
+                # Opening another photo is refused while a job runs; this is only a safeguard.
+                self.host.show_status(f"{title} result discarded: the photo changed.")
+                self.ended.emit("discarded")
+                return
+            self.edits.after_stroke(lambda: self._apply_result(title, apply, result))
 
-    def cancel(self) -> None:
-        """Ask the running task to stop; the engine stops within one tile."""
-        if self._task is not None:
-            self._task.cancel()
-            self.cancel_button.setEnabled(False)
-            self.window.statusBar().showMessage(f"Cancelling {self._task.title.lower()}…")
+        def cancelled() -> None:
+            self.host.show_status(f"{title} cancelled; the image was not changed.", STATUS_MS)
+            self.ended.emit("cancelled")
 
-    def shutdown(self) -> None:
-        """Cancel the running task and wait for its thread (the window is closing)."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.stop(cancel=True)
-        self._document = self._apply = None
+        job = Job(title, work, done, cancelled=cancelled, reports_progress=reports_progress)
+        started = self.runner.start(job)
+        if started:
+            self._job = job
+        return started
 
-    def _end(self) -> tuple[str, Document | None, Callable[[np.ndarray], None] | None] | None:
-        """Join the ended task's thread and restore the idle UI; None for a late signal of a
-        task `shutdown` already stopped."""
-        task = self._task
-        if task is None:
-            return None
-        ended = (task.title, self._document, self._apply)
-        self._task = self._document = self._apply = None
-        task.stop(cancel=False)  # the worker has sent its last signal: returns at once
-        self.progress_bar.hide()
-        self.cancel_button.hide()
-        self.window.statusBar().clearMessage()
-        self.window.refresh_actions()
-        return ended
+    def _job_ended(self, job: Job, outcome: str) -> None:
+        if job is self._job and outcome == "failed":
+            self.ended.emit("failed")
 
-    def _progress(self, fraction: float) -> None:
-        if self._task is not None:
-            self.progress_bar.setRange(0, PROGRESS_STEPS)
-            self.progress_bar.setValue(round(min(max(fraction, 0.0), 1.0) * PROGRESS_STEPS))
-
-    def _finished(self, result: object) -> None:
-        ended = self._end()
-        if ended is None:
-            return
-        title, document, apply = ended
-        if document is not self.window.document or apply is None:
-            # Opening another photo is refused while a task runs; this is only a safeguard.
-            self.window.statusBar().showMessage(f"{title} result discarded: the photo changed.")
-            self.ended.emit("discarded")
-            return
-        self.window.edits.after_stroke(lambda: self._apply_result(title, apply, result))
-
-    def _apply_result(
-        self, title: str, apply: Callable[[np.ndarray], None], result: object
-    ) -> None:
+    def _apply_result(self, title: str, apply: Callable[..., None], result: object) -> None:
         try:
-            apply(result)  # type: ignore[arg-type]
+            apply(result)
         except (DocumentError, ValueError) as error:
             dialogs.show_error(
-                self.window,
+                self.host.dialog_parent,
                 f"{title} failed",
                 f"{title} returned a result that does not fit the photo.\n\n"
                 "The image was not changed.",
@@ -295,21 +278,5 @@ class TaskController(QObject):
             )
             self.ended.emit("failed")
             return
-        self.window.statusBar().showMessage(f"{title} done.", STATUS_MS)
+        self.host.show_status(f"{title} done.", STATUS_MS)
         self.ended.emit("finished")
-
-    def _failed(self, message: str, detail: str) -> None:
-        ended = self._end()
-        if ended is None:
-            return
-        dialogs.show_error(self.window, f"{ended[0]} failed", message, detail)
-        self.ended.emit("failed")
-
-    def _cancelled(self) -> None:
-        ended = self._end()
-        if ended is None:
-            return
-        self.window.statusBar().showMessage(
-            f"{ended[0]} cancelled; the image was not changed.", STATUS_MS
-        )
-        self.ended.emit("cancelled")

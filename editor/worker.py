@@ -1,32 +1,41 @@
-"""Running work off the GUI thread.
+"""The editor's one worker type: a `WorkerThread` runs one piece of work off the GUI thread.
 
-- `BackgroundTask`: one engine call (a QObject worker moved to a QThread). The worker turns
-  every outcome into exactly one final signal — `finished(result)`, `failed(message,
-  detail)` or `cancelled()` — so the window never sees an exception; `message` is written
-  for the user, `detail` is the engine's own words (for a "Show Details" box). The task owns
-  the thread and makes sure it is stopped and joined before anything is dropped (a QThread
-  destroyed while running aborts the process).
-- `FunctionThread`: any other one-off call (loading the engine, writing a recovery copy),
-  reporting `done(result)` or `error(message)` once the thread has ended.
+The work is called as ``work(progress, cancel)``: it may report `engine.api.Progress` values
+through `progress` (relayed to the GUI thread by the `progress` signal) and should check the
+`api.CancelToken` between steps (the engine does, between tiles). Whatever happens, the
+thread catches it: `ended` is emitted once, in the GUI thread, after the thread has really
+stopped, and `outcome` then holds the result or the exception. So a receiver never waits
+on a live thread, and an error never ends a thread silently.
+
+`describe_failure` / `failure_detail` / `plain_reason` word an exception for the user: a
+short message, the engine's own words for "Show Details…", and one plain line.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 
-import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QThread, Signal
 
 from engine import api
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[api.Progress], None]
-Job = Callable[[ProgressCallback, api.CancelToken], np.ndarray]
-"""An engine call with its image and settings bound: job(progress, cancel) -> result."""
+Work = Callable[[ProgressCallback, api.CancelToken], object]
+"""What a worker runs, with its inputs bound: work(progress, cancel) -> result."""
 
 _UNCHANGED = "The image was not changed."
+# Workers started and not yet ended: the tests' teardown checks that none is left.
+_running: weakref.WeakSet[WorkerThread] = weakref.WeakSet()
+
+
+def running_workers() -> list[WorkerThread]:
+    return [worker for worker in _running if worker.isRunning()]
 
 
 def describe_failure(title: str, error: BaseException) -> str:
@@ -61,122 +70,84 @@ def failure_detail(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-class TaskWorker(QObject):
-    """Runs one job when `run` is called (in the worker thread) and reports how it ended."""
+_PLAIN_OS_ERRORS: tuple[tuple[type[OSError], str], ...] = (
+    (FileNotFoundError, "The file does not exist (any more)."),
+    (IsADirectoryError, "It is a folder, not a file."),
+    (PermissionError, "You are not allowed to read or write it."),
+)
+_TRAILING_DETAIL = re.compile(r"\s*\([^()]*\)\s*$")  # "... (Truncated File Read)"
+_ERROR_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b:?\s*")
 
-    progress = Signal(float)  # 0..1
-    finished = Signal(object)  # the result ndarray
-    failed = Signal(str, str)  # a message for the user, the engine's detail
-    cancelled = Signal()
 
-    def __init__(self, title: str, job: Job) -> None:
+def plain_reason(error: BaseException) -> str:
+    """One plain line saying why a file could not be read or written, without Python's
+    error names: "Not an OpenRaster (ZIP) file.", "The file does not exist (any more)."."""
+    for kind, text in _PLAIN_OS_ERRORS:
+        if isinstance(error, kind):
+            return text
+    if isinstance(error, (MemoryError, api.OutOfMemory)):
+        return "It is too large for the memory available."
+    lines = str(error).strip().splitlines()
+    text = _TRAILING_DETAIL.sub("", lines[0] if lines else "")
+    # What precedes the last ": " names the file ("cannot open “x.ora”", "/tmp/x.png"): the
+    # message around the reason names it already.
+    text = _ERROR_NAME.sub("", text.rsplit(": ", 1)[-1]).strip(" .:")
+    if not text:
+        return "Its content could not be understood."
+    return f"{text[0].upper()}{text[1:]}."
+
+
+@dataclass
+class Outcome:
+    """How a piece of work ended: exactly one of `result`, `error`, `cancelled`."""
+
+    result: object = None
+    error: BaseException | None = None
+    cancelled: bool = False
+
+
+class WorkerThread(QThread):
+    """Runs `work(progress, cancel)` once; see the module docstring."""
+
+    progress = Signal(object)  # an api.Progress, queued to the GUI thread
+    ended = Signal()  # in the GUI thread, once the thread has stopped; see `outcome`
+
+    def __init__(self, title: str, work: Work) -> None:
         super().__init__()
+        self.setObjectName(title)
         self.title = title
-        self._job = job
         self.token = api.CancelToken()
-
-    def cancel(self) -> None:
-        """Ask the job to stop; the engine checks between tiles, so this may take a moment."""
-        self.token.cancel()
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            result = self._job(self._report, self.token)
-        except api.Cancelled:
-            self.cancelled.emit()
-            return
-        except (api.EngineError, MemoryError) as error:
-            self.failed.emit(describe_failure(self.title, error), failure_detail(error))
-            return
-        except Exception as error:
-            # The thread boundary: an engine bug must reach the user as a message (and the
-            # log as a traceback), not end the thread silently with the window still waiting.
-            log.exception("%s failed", self.title)
-            self.failed.emit(describe_failure(self.title, error), failure_detail(error))
-            return
-        if self.token.cancelled:
-            # The user asked to stop; applying a result they no longer expect would surprise.
-            self.cancelled.emit()
-        elif not isinstance(result, np.ndarray):
-            error = TypeError(f"the result is a {type(result).__name__}, not an image")
-            self.failed.emit(describe_failure(self.title, error), failure_detail(error))
-        else:
-            self.finished.emit(result)
-
-    def _report(self, progress: api.Progress) -> None:
-        # Called in the worker thread; the signal is queued to the GUI thread.
-        self.progress.emit(float(progress.fraction))
-
-
-class BackgroundTask:
-    """One worker on its own QThread. Connect to `worker`'s signals, then `start()`."""
-
-    def __init__(self, title: str, job: Job) -> None:
-        self.title = title
-        self.worker = TaskWorker(title, job)
-        # Kept here too: the worker's C++ side is deleted when the thread ends.
-        self.token = self.worker.token
-        self.thread = QThread()
-        self.thread.setObjectName(f"{title} task")
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        # The worker lives in the task's thread, so it must also be deleted there.
-        self.thread.finished.connect(self.worker.deleteLater)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def cancel(self) -> None:
-        self.token.cancel()
-
-    @property
-    def cancel_requested(self) -> bool:
-        return self.token.cancelled
-
-    def is_running(self) -> bool:
-        return self.thread.isRunning()
-
-    def stop(self, *, cancel: bool) -> None:
-        """Wait for the thread to end (after the job returns), cancelling the job first if
-        asked. Safe to call more than once and after the job has already finished."""
-        if cancel:
-            self.cancel()
-        # quit() before the event loop starts is remembered, so this cannot miss.
-        self.thread.quit()
-        self.thread.wait()
-
-
-class FunctionThread(QThread):
-    """Runs `function()` once on its own thread.
-
-    `done(result)` or `error(message)` is emitted in the GUI thread after the thread has
-    ended (it is relayed from QThread.finished), so a receiver never waits on a live thread.
-    """
-
-    done = Signal(object)
-    error = Signal(str)
-
-    def __init__(self, name: str, function: Callable[[], object]) -> None:
-        super().__init__()
-        self.setObjectName(name)
-        self._function = function
-        self._result: object = None
-        self._error: BaseException | None = None
+        self.outcome = Outcome()
+        self._work = work
         # self lives in the GUI thread, so this connection is queued to it.
-        self.finished.connect(self._report)
+        self.finished.connect(self._relay)
+
+    def start_work(self) -> None:
+        _running.add(self)
+        self.start()
+
+    def cancel(self) -> None:
+        """Ask the work to stop; the engine checks between tiles, so this may take a moment."""
+        self.token.cancel()
 
     def run(self) -> None:
         try:
-            self._result = self._function()
+            result = self._work(self.progress.emit, self.token)
+        except api.Cancelled:
+            self.outcome = Outcome(cancelled=True)
         except Exception as error:
             # The thread boundary: whatever went wrong is reported, never lost with the thread.
-            log.exception("%s failed", self.objectName())
-            self._error = error
-
-    def _report(self) -> None:
-        self.wait()  # `finished` is sent just before the thread really stops
-        if self._error is not None:
-            self.error.emit(failure_detail(self._error))
+            log.exception("%s failed", self.title)
+            self.outcome = Outcome(error=error)
         else:
-            self.done.emit(self._result)
+            # Stopped on request but finished anyway: a result nobody expects any more.
+            self.outcome = Outcome(cancelled=True) if self.token.cancelled else Outcome(result)
+
+    def join(self) -> None:
+        """Wait until the thread has stopped (the work has returned)."""
+        self.wait()
+        _running.discard(self)
+
+    def _relay(self) -> None:
+        self.join()  # `finished` is sent just before the thread really stops
+        self.ended.emit()

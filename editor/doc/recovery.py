@@ -8,12 +8,17 @@ by a crash). Recovery files keep the document's own name and path: open them wit
 
 from __future__ import annotations
 
+import json
 import re
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from editor.doc.document import Document
 from editor.doc.layers import DocumentSnapshot
-from editor.doc.ora import save_ora
+from editor.doc.ora import META_ENTRY, save_ora
+from editor.doc.types import DocumentError
 
 SUFFIX = ".recovery.ora"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -49,3 +54,53 @@ def find_recoveries(base_dir: Path | str) -> list[Path]:
 def discard(path: Path | str) -> None:
     """Delete a recovery file (no error if it is already gone)."""
     Path(path).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class RecoveryInfo:
+    """What a recovery copy holds, read without decoding any pixels."""
+
+    name: str
+    width: int
+    height: int
+    layers: int  # every <layer> of stack.xml, the mask's included
+    bytes_per_sample: int  # 1 or 2, from the first layer's PNG header
+    file_size: int
+
+    @property
+    def memory_needed(self) -> int:
+        """About how many bytes opening it takes: each layer decoded as RGB plus alpha,
+        half as much again for the decoder's temporaries, never less than the file."""
+        pixels = self.width * self.height
+        decoded = pixels * self.layers * 4 * self.bytes_per_sample
+        return max(decoded * 3 // 2, self.file_size)
+
+
+_PNG_DEPTH_OFFSET = 24  # signature (8), IHDR length and type (8), width, height (8)
+
+
+def inspect_recovery(path: Path | str) -> RecoveryInfo:
+    """The declared canvas size, layer count and depth of a recovery copy (stack.xml, the
+    stored name, one PNG header): enough to tell whether opening it fits in memory.
+    Raises DocumentError for a file that is not a readable OpenRaster."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = ET.fromstring(archive.read("stack.xml"))
+            elements = root.findall(".//layer")
+            depth = 2  # unknown: assume 16-bit, the larger
+            sources = [element.get("src", "") for element in elements]
+            if sources and sources[-1] in archive.namelist():
+                with archive.open(sources[-1]) as png:  # the bottom layer: the original
+                    header = png.read(_PNG_DEPTH_OFFSET + 1)
+                if len(header) > _PNG_DEPTH_OFFSET:
+                    depth = 2 if header[_PNG_DEPTH_OFFSET] == 16 else 1
+            name = path.name.removesuffix(SUFFIX)
+            if META_ENTRY in archive.namelist():
+                stored = json.loads(archive.read(META_ENTRY))
+                if isinstance(stored, dict) and isinstance(stored.get("name"), str):
+                    name = stored["name"]
+        width, height = int(root.get("w", "0")), int(root.get("h", "0"))
+        return RecoveryInfo(name, width, height, len(elements), depth, path.stat().st_size)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ET.ParseError) as exc:
+        raise DocumentError(f"cannot open “{path.name}”: damaged file ({exc})") from exc

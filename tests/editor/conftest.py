@@ -2,7 +2,7 @@
 
 - Restorations run the real engine with tiny weights (`tiny_resources`, tests/conftest.py)
   or a fake put on the `engine.api` module.
-- Every test fails if it leaves a QThread running.
+- Every test fails if it leaves a QThread (or an editor worker) running.
 - Every question the editor asks goes through `editor.dialogs`, replaced here by recorders
   that answer at once; a Qt dialog opened any other way fails the test instead of hanging.
 - Windows get their own settings file and recovery folder under tmp_path.
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 
 from editor import dialogs as dialogs_module
 from editor.settings import Preferences
+from editor.worker import running_workers
 
 
 @dataclass
@@ -48,7 +49,7 @@ def thread_tracker(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadTracker]:
 
     monkeypatch.setattr(QThread, "start", start)
     yield tracker
-    leftover = tracker.running()
+    leftover = tracker.running() + [w for w in running_workers() if w not in tracker.started]
     names = [t.objectName() or repr(t) for t in leftover]
     for thread in leftover:  # stop them anyway, so the next test starts clean
         thread.quit()
@@ -66,6 +67,10 @@ class Dialogs:
     infos: list[tuple[str, str]] = field(default_factory=list)
     confirms: list[str] = field(default_factory=list)
     confirm_answer: bool = True
+    recoveries: list[str] = field(default_factory=list)  # questions asked about copies
+    recovery_answer: dialogs_module.Recovery = dialogs_module.Recovery.RESTORE
+    too_large: list[str] = field(default_factory=list)  # reasons a copy was not opened
+    discard_too_large: bool = False
     unsaved: list[str] = field(default_factory=list)  # document names asked about
     unsaved_answer: dialogs_module.Unsaved = dialogs_module.Unsaved.DISCARD
     open_path: Path | None = None
@@ -110,6 +115,16 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
         dialogs_module,
         "ask_unsaved",
         lambda _p, name: record.unsaved.append(name) or record.unsaved_answer,
+    )
+    patch(
+        dialogs_module,
+        "ask_recovery",
+        lambda _p, text: record.recoveries.append(text) or record.recovery_answer,
+    )
+    patch(
+        dialogs_module,
+        "ask_discard_recovery",
+        lambda _p, reason: record.too_large.append(reason) or record.discard_too_large,
     )
     patch(dialogs_module, "ask_open_path", lambda *_: record.open_path)
     patch(dialogs_module, "ask_save_path", ask_save_path)

@@ -8,6 +8,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 from editor import app
 from editor.resources import about_markdown, app_version, icon_paths
 
@@ -72,3 +74,53 @@ def test_the_icon_ships_at_the_desktop_sizes_and_becomes_the_window_icon(qapp):
     icon = app._app_icon()
     assert not icon.isNull()
     assert sorted(size.width() for size in icon.availableSizes()) == sizes
+
+
+def _x11_session(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+
+def test_missing_x11_libraries_are_named_with_their_packages(monkeypatch) -> None:
+    _x11_session(monkeypatch)
+    monkeypatch.setattr(app, "library_present", lambda name: "cursor" not in name)
+    assert app.missing_xcb_packages(["editor"]) == ["libxcb-cursor0"]
+    monkeypatch.setattr(app, "library_present", lambda name: True)
+    assert app.missing_xcb_packages(["editor"]) == []
+
+
+def test_the_x11_check_is_skipped_where_qt_will_not_use_x11(monkeypatch) -> None:
+    _x11_session(monkeypatch)
+    monkeypatch.setattr(app, "library_present", lambda name: False)
+    assert len(app.missing_xcb_packages(["editor"])) == len(app.XCB_LIBRARIES)
+    assert app.missing_xcb_packages(["editor", "-platform", "offscreen"]) == []
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert app.missing_xcb_packages(["editor"]) == []
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")  # asked for X11 by name: checked
+    assert app.missing_xcb_packages(["editor"]) != []
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert app.missing_xcb_packages(["editor"]) == []
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.delenv("QT_QPA_PLATFORM")
+    assert app.missing_xcb_packages(["editor"]) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt uses X11 on Linux only")
+def test_missing_x11_libraries_end_the_editor_with_one_line_not_an_abort() -> None:
+    """In a fresh process (no QApplication yet) with the library probe answering "missing"
+    for two of them: one line with the install command, exit status 2, no QApplication."""
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    code = (
+        "import sys; from editor import app\n"
+        "app.library_present = lambda name: not name.startswith(('libxcb-cursor', 'libxcb-xkb'))\n"
+        "status = app.main(['editor'])\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "sys.exit(status if QApplication.instance() is None else 99)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.stderr.rstrip().endswith("sudo apt-get install libxcb-cursor0 libxcb-xkb1")

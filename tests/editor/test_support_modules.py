@@ -1,5 +1,5 @@
-"""The editor's smaller parts: the worker threads, failure messages, dialogs' boxes, the
-colour check, result names, the canvas adapter, resources, and the None guard."""
+"""The editor's smaller parts: the worker thread, failure messages, dialogs' boxes, result
+names, the canvas adapter, resources, and the None guard."""
 
 from __future__ import annotations
 
@@ -12,12 +12,17 @@ import numpy as np
 from PySide6.QtCore import QThread
 
 from editor import dialogs
-from editor.colour import colourfulness, has_colour
 from editor.doc import Document
-from editor.resources import about_markdown, resources_dir, sample_label, sample_photos
+from editor.resources import about_markdown, resources_dir, sample_label
 from editor.source import DocumentSource
 from editor.tasks import result_name
-from editor.worker import BackgroundTask, FunctionThread, describe_failure, failure_detail
+from editor.worker import (
+    WorkerThread,
+    describe_failure,
+    failure_detail,
+    plain_reason,
+    running_workers,
+)
 from engine import api
 
 
@@ -32,43 +37,66 @@ def test_failure_messages_are_short_and_the_detail_is_the_engine_s() -> None:
     assert failure_detail(ZeroDivisionError()) == "ZeroDivisionError"
 
 
+def _run(worker: WorkerThread, qtbot) -> None:  # noqa: ANN001
+    with qtbot.waitSignal(worker.ended, timeout=5000):
+        worker.start_work()
+    assert not worker.isRunning() and running_workers() == []
+
+
 def test_a_result_after_cancel_is_not_applied(qtbot) -> None:
     release = threading.Event()
 
-    def job(progress, cancel):  # noqa: ANN001, ANN202
+    def work(progress, cancel):  # noqa: ANN001, ANN202
         release.wait(5)
         return np.zeros((2, 2, 3), np.uint8)  # finishes although cancel was asked
 
-    task = BackgroundTask("Denoise", job)
-    with qtbot.waitSignal(task.worker.cancelled, timeout=5000):
-        task.start()
-        task.cancel()
-        release.set()
-    task.stop(cancel=False)
-    assert not task.is_running()
+    worker = WorkerThread("Denoise", work)
+    worker.cancel()
+    release.set()
+    _run(worker, qtbot)
+    assert worker.outcome.cancelled and worker.outcome.result is None
 
 
-def test_an_engine_bug_reaches_the_window_as_a_message(qtbot) -> None:
-    def job(progress, cancel):  # noqa: ANN001, ANN202
+def test_an_engine_bug_reaches_the_window_as_an_outcome(qtbot) -> None:
+    def work(progress, cancel):  # noqa: ANN001, ANN202
         raise KeyError("oops")
 
-    task = BackgroundTask("Colorize", job)
-    with qtbot.waitSignal(task.worker.failed, timeout=5000) as failed:
-        task.start()
-    task.stop(cancel=False)
-    message, detail = failed.args
-    assert "internal error" in message and detail == "KeyError: 'oops'"
+    worker = WorkerThread("Colorize", work)
+    _run(worker, qtbot)
+    error = worker.outcome.error
+    assert isinstance(error, KeyError) and failure_detail(error) == "KeyError: 'oops'"
+    assert "internal error" in describe_failure("Colorize", error)
 
 
-def test_a_function_thread_reports_after_it_ended(qtbot) -> None:
-    thread = FunctionThread("Sum", lambda: sum(range(10)))
-    with qtbot.waitSignal(thread.done, timeout=5000) as done:
-        thread.start()
-    assert done.args == [45] and not thread.isRunning()
-    failing = FunctionThread("Fail", lambda: 1 / 0)
-    with qtbot.waitSignal(failing.error, timeout=5000) as error:
-        failing.start()
-    assert error.args == ["ZeroDivisionError: division by zero"]
+def test_a_worker_reports_progress_and_its_result_after_it_ended(qtbot) -> None:
+    reports: list[api.Progress] = []
+
+    def work(progress, cancel):  # noqa: ANN001, ANN202
+        for done in range(1, 4):
+            progress(api.Progress("sum", done, 3))
+        return 45
+
+    worker = WorkerThread("Sum", work)
+    worker.progress.connect(reports.append)
+    _run(worker, qtbot)
+    qtbot.waitUntil(lambda: len(reports) == 3)
+    assert worker.outcome.result == 45 and reports[-1].fraction == 1.0
+
+
+def test_plain_reasons_name_no_python_errors() -> None:
+    cases = {
+        FileNotFoundError(2, "No such file"): "The file does not exist (any more).",
+        api.UnsupportedImage("/tmp/x.png: cannot decode image (Truncated File Read)"):
+            "Cannot decode image.",
+        ValueError("cannot open “b.ora”: not an OpenRaster (ZIP) file"):
+            "Not an OpenRaster (ZIP) file.",
+        ValueError("cannot open “b.ora”: damaged file (BadZipFile: Bad CRC-32)"):
+            "Damaged file.",
+        MemoryError(): "It is too large for the memory available.",
+        KeyError(): "Its content could not be understood.",
+    }  # fmt: skip
+    for error, expected in cases.items():
+        assert plain_reason(error) == expected
 
 
 def test_the_thread_tracker_sees_a_running_thread(thread_tracker) -> None:
@@ -88,28 +116,6 @@ def test_the_error_box_puts_the_detail_behind_show_details(qtbot) -> None:
     about = dialogs.about_box(None, "About", about_markdown())
     qtbot.addWidget(about)
     assert "Bringing-Old-Photos-Back-to-Life" in about.text()
-
-
-def test_toned_prints_are_not_colour_photos() -> None:
-    ramp = np.linspace(0.0, 1.0, 64 * 48).reshape(48, 64, 1)
-    grey = np.repeat(ramp, 3, axis=2)
-    sepia = np.concatenate([ramp**0.8, ramp**0.95, ramp**1.25], axis=2)  # warm, uneven tone
-    for toned in (grey, sepia):
-        assert not has_colour((toned * 255).astype(np.uint8))
-        assert not has_colour((toned * 65535).astype(np.uint16))
-    # The bundled samples are faded early colour photos: they count as colour...
-    samples = sample_photos()
-    assert any(sample.stem.endswith("_bw") for sample in samples)
-    for sample in samples:
-        pixels = api.read_image(sample).pixels
-        if sample.stem.endswith("_bw"):  # ...but the black-and-white one, made to colorize
-            assert not has_colour(pixels), sample.name
-            continue
-        assert has_colour(pixels), sample.name
-        # ...and the same photos toned to one colour do not.
-        tone = pixels.mean(axis=2, keepdims=True) / 255.0
-        toned = np.concatenate([tone**0.8, tone**0.95, tone**1.25], axis=2)
-        assert colourfulness((toned * 255).astype(np.uint8)) < 2.5, sample.name
 
 
 def test_result_names_say_the_task_and_settings() -> None:

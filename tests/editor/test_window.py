@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 from editor_support import write_png
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QApplication
 
-from editor import app, files, main_window
+from editor import app, main_window, recovery
 from editor.main_window import MainWindow
 from editor.resources import sample_photos
 from editor.settings import Preferences
@@ -129,7 +129,8 @@ def test_a_corrupt_file_shows_an_error_and_keeps_the_document(
     assert not opened.files.open_path(corrupt)
     title, text, detail = dialogs.last_error
     assert title == "Cannot open file"
-    assert "“broken.png” could not be opened" in text and "unchanged" in text
+    assert text.startswith("“broken.png” could not be opened.\nCannot decode image.\n")
+    assert "unchanged" in text
     assert detail and "Traceback" not in text + detail
     assert opened.document is document
     assert np.array_equal(opened.document.original.pixels, pixels)
@@ -252,7 +253,7 @@ def test_the_window_is_created_without_importing_torch(tmp_path: Path) -> None:
         )
         window.show()
         window.files.open_path(Path({str(ROOT / "resources/samples/old_photo_a.png")!r}))
-        assert window.files.busy  # read on a thread
+        assert window.runner.busy  # read on a thread
         window.files.wait_for_job()
         assert window.document is not None
         assert "torch" not in sys.modules, "torch was imported before the engine loads"
@@ -272,7 +273,7 @@ def test_command_line_files_open_at_start(qtbot, png, tmp_path, monkeypatch) -> 
     # create_window makes a MainWindow with the default places: point them at tmp_path.
     ini = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     monkeypatch.setattr(main_window.settings_module, "settings", lambda: ini)
-    monkeypatch.setattr(files, "default_recovery_dir", lambda: tmp_path / "recovery")
+    monkeypatch.setattr(recovery, "default_recovery_dir", lambda: tmp_path / "recovery")
     monkeypatch.setattr(MainWindow, "start_engine_loading", lambda self: None)
     window = app.create_window([png[0]])
     qtbot.addWidget(window)
@@ -293,3 +294,38 @@ def test_samples_exist_and_are_listed() -> None:
         "old_photo_a.png", "old_photo_b.png", "old_photo_b_bw.png", "old_photo_g.png",
         "old_photo_h.png",
     ]  # fmt: skip
+
+
+def test_restorations_and_cancel_have_shortcuts_shown_in_menus_and_tooltips(
+    window: MainWindow,
+) -> None:
+    act = window.act
+    expected = {
+        act.denoise: "Ctrl+Shift+D", act.inpaint: "Ctrl+Shift+I", act.colorize: "Ctrl+Shift+C",
+        act.cancel: "Esc",
+    }  # fmt: skip
+    for action, key in expected.items():
+        assert action.shortcut() == QKeySequence(key)
+        native = QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
+        assert action.toolTip().endswith(f"({native})")
+    # No two actions of the window share a shortcut.
+    keys = [key.toString() for action in window.findChildren(QAction) for key in action.shortcuts()]
+    assert len(keys) == len(set(keys)), sorted(keys)
+    restore = {a.text().replace("&", ""): a for a in window.menuBar().actions()}["Restore"]
+    assert act.denoise in restore.menu().actions()  # the menu shows its shortcut
+
+
+def test_the_brush_size_is_remembered_across_sessions(make_window, settings_file) -> None:
+    first = make_window()
+    first.tools_panel.size.setValue(37)
+    assert first.close()
+    second = make_window()
+    assert second.tools_panel.size.value() == 37 and second.canvas.brush_radius == 18.5
+
+
+def test_history_names_the_opened_photo(window: MainWindow, png) -> None:
+    assert window.history_view.emptyLabel() == "No photo open"
+    assert window.files.open_path(png[0])
+    assert window.history_view.emptyLabel() == "Opened photo.png"
+    window.samples_menu.actions()[1].trigger()
+    assert window.history_view.emptyLabel() == "Opened old_photo_b.png"

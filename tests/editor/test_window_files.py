@@ -9,8 +9,8 @@ import numpy as np
 from editor_support import write_png
 from PIL import Image, ImageCms
 
-from editor import files
-from editor.dialogs import Unsaved
+from editor import files, recovery
+from editor.dialogs import Recovery, Unsaved
 from editor.doc import Document, find_recoveries, load_ora, recovery_path, write_recovery
 from editor.main_window import MainWindow
 from engine import api
@@ -145,16 +145,16 @@ def test_a_failed_save_says_why_and_keeps_the_work(
 def test_autosave_writes_a_recovery_copy_and_a_clean_close_discards_it(
     opened: MainWindow, recovery_dir: Path, qtbot, thread_tracker
 ) -> None:
-    assert files.AUTOSAVE_MS == 3 * 60 * 1000 and opened.files.autosave_timer.isActive()
-    assert not opened.files.autosave()  # nothing changed: nothing to recover
+    assert recovery.AUTOSAVE_MS == 3 * 60 * 1000 and opened.recovery.autosave_timer.isActive()
+    assert not opened.recovery.autosave()  # nothing changed: nothing to recover
     _modify(opened)
-    assert opened.files.autosave()
+    assert opened.recovery.autosave()
     assert [t.objectName() for t in thread_tracker.started] == ["Autosave"]
-    qtbot.waitUntil(lambda: opened.files._autosave is None)
+    qtbot.waitUntil(lambda: not opened.runner.active)
     (copy,) = find_recoveries(recovery_dir)
     restored = load_ora(copy, restore_identity=True)
     assert restored.name == "photo" and len(restored.layers) == 2
-    assert not opened.files.autosave()  # no change since the copy
+    assert not opened.recovery.autosave()  # no change since the copy
     assert opened.close()
     assert find_recoveries(recovery_dir) == []
 
@@ -163,8 +163,8 @@ def test_saving_discards_the_recovery_copy(
     opened: MainWindow, recovery_dir: Path, tmp_path: Path, qtbot, dialogs
 ) -> None:
     _modify(opened)
-    opened.files.autosave()
-    qtbot.waitUntil(lambda: opened.files._autosave is None)
+    opened.recovery.autosave()
+    qtbot.waitUntil(lambda: not opened.runner.active)
     assert find_recoveries(recovery_dir)
     dialogs.save_path = tmp_path / "saved.ora"
     assert opened.files.save()
@@ -196,26 +196,31 @@ def test_recovery_is_offered_after_a_crash_and_restores(
 ) -> None:
     leftover = _crash_leftover(recovery_dir, png[0])
     window = make_window()
-    assert window.files.offer_recovery()
-    (question,) = dialogs.confirms
+    assert window.recovery.offer()
+    (question,) = dialogs.recoveries
     assert "closed without saving “photo”" in question
     document = window.document
     assert [x.name for x in document.layers] == ["Original", "Colorize (100%)"]
     assert document.path == png[0]  # its own identity, not the recovery file's
     assert window.is_modified and window.isWindowModified()
-    assert window.files.recovery_file == leftover and leftover.exists()
+    assert window.recovery.recovery_file == leftover and leftover.exists()
     # Another window of this process does not offer it again: it is in use.
-    assert make_window().files.offer_recovery() is False and len(dialogs.confirms) == 1
+    assert make_window().recovery.offer() is False and len(dialogs.recoveries) == 1
     assert window.close()  # Discard (the recorder's answer): the copy goes too
     assert not leftover.exists()
 
 
-def test_declining_recovery_deletes_the_copy(make_window, recovery_dir, png, dialogs) -> None:
+def test_keeping_recovery_for_later_keeps_the_copy_and_discard_deletes_it(
+    make_window, recovery_dir, png, dialogs
+) -> None:
     leftover = _crash_leftover(recovery_dir, png[0])
-    dialogs.confirm_answer = False
+    dialogs.recovery_answer = Recovery.KEEP  # also what Escape answers
     window = make_window()
-    assert not window.files.offer_recovery()
-    assert window.document is None and not leftover.exists()
+    assert not window.recovery.offer()
+    assert window.document is None and leftover.exists()
+    dialogs.recovery_answer = Recovery.DISCARD
+    assert not make_window().recovery.offer()
+    assert len(dialogs.recoveries) == 2 and not leftover.exists()
 
 
 def test_an_unreadable_recovery_copy_is_reported_and_deleted(
@@ -225,12 +230,12 @@ def test_an_unreadable_recovery_copy_is_reported_and_deleted(
     broken = recovery_path(recovery_dir, "broken")
     broken.write_bytes(b"not an ora file")
     window = make_window()
-    assert not window.files.offer_recovery()
+    assert not window.recovery.offer()
     assert dialogs.last_error[0] == "Cannot restore" and not broken.exists()
 
 
 def test_the_default_recovery_folder_is_under_app_data() -> None:
-    folder = files.default_recovery_dir()
+    folder = recovery.default_recovery_dir()
     assert folder.name == "recovery" and folder.is_absolute()
 
 
@@ -241,26 +246,26 @@ def test_save_export_and_open_run_on_a_thread(
     _modify(opened)
     dialogs.save_path = tmp_path / "saved.ora"
     assert opened.files.save_as()
-    assert opened.files.busy and opened.files.job_bar.isVisibleTo(opened)
+    assert opened.runner.busy and opened.job_progress.isVisibleTo(opened)
     assert [t.objectName() for t in thread_tracker.started] == ["Saving"]
     # Meanwhile: no second file job, no restoration, the Restore actions are off.
     assert not opened.files.export() and not opened.tasks.run_denoise()
     assert not opened.act.denoise.isEnabled()
-    qtbot.waitUntil(lambda: not opened.files.busy)
+    qtbot.waitUntil(lambda: not opened.runner.busy)
     assert (tmp_path / "saved.ora").is_file() and not opened.is_modified
-    assert opened.act.denoise.isEnabled() and not opened.files.job_bar.isVisibleTo(opened)
+    assert opened.act.denoise.isEnabled() and not opened.job_progress.isVisibleTo(opened)
 
     dialogs.save_path, dialogs.save_filter = tmp_path / "flat.png", "PNG (*.png)"
     expected = opened.document.composite()
     assert opened.files.export()
     opened.document.set_opacity(opened.document.layers[1].id, 0.1)  # after: not exported
-    qtbot.waitUntil(lambda: not opened.files.busy)
+    qtbot.waitUntil(lambda: not opened.runner.busy)
     assert np.array_equal(np.asarray(Image.open(tmp_path / "flat.png")), expected)
 
     before = opened.document
     assert opened.files.open_path(tmp_path / "saved.ora")
     assert opened.document is before  # untouched until the new one is whole
-    qtbot.waitUntil(lambda: not opened.files.busy)
+    qtbot.waitUntil(lambda: not opened.runner.busy)
     assert opened.document is not before and opened.document.path == tmp_path / "saved.ora"
 
 
@@ -272,7 +277,7 @@ def test_an_edit_during_a_background_save_keeps_the_document_modified(
     dialogs.save_path = tmp_path / "saved.ora"
     assert opened.files.save_as()
     opened.edits.clear_mask()  # while the snapshot is being written
-    qtbot.waitUntil(lambda: not opened.files.busy)
+    qtbot.waitUntil(lambda: not opened.runner.busy)
     assert (tmp_path / "saved.ora").is_file()
     assert opened.is_modified and opened.document.path == tmp_path / "saved.ora"
 
@@ -284,7 +289,7 @@ def test_a_failed_background_save_says_why(
     _modify(opened)
     dialogs.save_path = tmp_path / "missing-folder" / "x.ora"
     assert opened.files.save_as()
-    qtbot.waitUntil(lambda: not opened.files.busy)
+    qtbot.waitUntil(lambda: not opened.runner.busy)
     assert dialogs.last_error[0] == "Cannot save" and opened.is_modified
 
 
@@ -296,7 +301,7 @@ def test_a_crafted_recovery_copy_never_stops_start_up(
     leftover = _crash_leftover(recovery_dir, png[0])
     craft_ora(leftover, '{"meta": {"class": null, "fields": {"icc": {"$bytes": 5}}}}')
     window = make_window()
-    assert not window.files.offer_recovery()
+    assert not window.recovery.offer()
     title, _text, detail = dialogs.last_error
     assert title == "Cannot restore" and leftover.name in detail
     assert not leftover.exists() and window.document is None
@@ -308,9 +313,9 @@ def test_copies_of_another_running_editor_are_not_offered(
     import os
 
     live = _crash_leftover(recovery_dir, png[0], pid=os.getppid())  # a process that runs
-    assert files.process_alive(os.getppid()) and not files.process_alive(_dead_pid())
+    assert recovery.process_alive(os.getppid()) and not recovery.process_alive(_dead_pid())
     window = make_window()
-    assert window.files.leftover_recoveries() == []
-    assert not window.files.offer_recovery() and dialogs.confirms == [] and live.exists()
+    assert window.recovery.leftovers() == []
+    assert not window.recovery.offer() and dialogs.recoveries == [] and live.exists()
     dead = _crash_leftover(recovery_dir, png[0], pid=_dead_pid())
-    assert window.files.leftover_recoveries() == [dead]
+    assert window.recovery.leftovers() == [dead]

@@ -38,13 +38,13 @@ def _run(window: MainWindow, qtbot, action) -> str:  # noqa: ANN001
 def test_denoise_runs_in_the_background_and_adds_a_result_layer(photo: MainWindow, qtbot) -> None:
     composite = photo.document.composite()
     values: list[int] = []
-    photo.tasks.progress_bar.valueChanged.connect(values.append)
+    photo.job_progress.bar.valueChanged.connect(values.append)
     photo.restore_panel.noise.setCurrentIndex(1)  # Gaussian
     photo.restore_panel.denoise_strength.setValue(60)
     with qtbot.waitSignal(photo.tasks.ended, timeout=TIMEOUT_MS) as ended:
         photo.act.denoise.trigger()
-        assert photo.tasks.busy and not photo.act.denoise.isEnabled()
-        assert photo.tasks.progress_bar.isVisible() and photo.tasks.cancel_button.isVisible()
+        assert photo.runner.busy and not photo.act.denoise.isEnabled()
+        assert photo.job_progress.bar.isVisible() and photo.job_progress.cancel_button.isVisible()
         # Nothing is recorded until the result is whole: no step, nothing to undo.
         assert photo.history.count() == 0 and not photo.act.undo.isEnabled()
     assert ended.args == ["finished"]
@@ -54,7 +54,7 @@ def test_denoise_runs_in_the_background_and_adds_a_result_layer(photo: MainWindo
     assert result.pixels.shape == composite.shape and result.coverage is None
     assert not np.array_equal(result.pixels, composite)  # the engine really ran
     assert values and values[-1] == 1000
-    assert not photo.tasks.progress_bar.isVisible() and photo.act.denoise.isEnabled()
+    assert not photo.job_progress.bar.isVisible() and photo.act.denoise.isEnabled()
     assert photo.layers_panel.current_id() == result.id
     assert photo.history.text(0) == "Denoise (Gaussian, 60%)"
     photo.act.undo.trigger()
@@ -78,6 +78,13 @@ def test_inpaint_fills_the_painted_mask_then_clears_it_in_one_step(
     assert np.array_equal(layers[1].pixels[far], before[far])
     holes = painted > 0
     assert not np.array_equal(layers[1].pixels[holes], before[holes])
+    # The layer holds only what the engine changed: hiding it shows the photo beneath.
+    coverage = layers[1].coverage
+    assert coverage is not None and not coverage[far].any()
+    assert (coverage[holes] == 255).mean() > 0.95
+    photo.document.set_visible(layers[1].id, False)
+    assert np.array_equal(photo.document.composite(), before)
+    photo.document.set_visible(layers[1].id, True)
     assert photo.document.mask_is_empty()
     assert photo.history.text(photo.history.count() - 1) == "Inpaint"
     photo.act.undo.trigger()  # one step: the layer goes and the mask comes back
@@ -106,7 +113,7 @@ def test_colorize_asks_first_when_the_photo_has_colour(photo: MainWindow, qtbot,
     dialogs.confirm_answer = False
     photo.act.colorize.trigger()
     assert dialogs.confirms == ["This photo already has colour; colorizing replaces it. Continue?"]
-    assert not photo.tasks.busy and len(photo.document.layers) == 1
+    assert not photo.runner.busy and len(photo.document.layers) == 1
     dialogs.confirm_answer = True
     assert _run(photo, qtbot, photo.act.colorize) == "finished"
     assert len(photo.document.layers) == 2
@@ -118,7 +125,7 @@ def test_only_inside_the_mask_gives_the_result_layer_the_mask_as_coverage(
     photo.restore_panel.inside_mask.setChecked(True)
     photo.act.denoise.trigger()  # the mask is empty: explained, nothing runs
     assert dialogs.infos and "mask is empty" in dialogs.infos[-1][1]
-    assert not photo.tasks.busy
+    assert not photo.runner.busy
     _paint_square(photo, 5, 15, 5, 25)
     mask = photo.document.mask.copy()
     assert _run(photo, qtbot, photo.act.denoise) == "finished"
@@ -157,7 +164,7 @@ def test_cancel_stops_a_run_and_leaves_the_document(
     before = photo.document.layers
     with qtbot.waitSignal(photo.tasks.ended, timeout=TIMEOUT_MS) as ended:
         photo.act.denoise.trigger()
-        qtbot.waitUntil(lambda: photo.tasks.progress_bar.value() > 0)
+        qtbot.waitUntil(lambda: photo.job_progress.bar.value() > 0)
         # The window stays usable: painting works while the task runs...
         photo.edits.stroke_started(False)
         photo.edits.stroke_segment(5, 5, 20, 5)
@@ -166,11 +173,11 @@ def test_cancel_stops_a_run_and_leaves_the_document(
         # ...and a second run is refused with a message.
         assert not photo.tasks.run_colorize()
         assert "Denoise is still running" in photo.statusBar().currentMessage()
-        qtbot.mouseClick(photo.tasks.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(photo.job_progress.cancel_button, Qt.MouseButton.LeftButton)
     assert ended.args == ["cancelled"]
     assert "Denoise cancelled" in photo.statusBar().currentMessage()
     assert photo.document.layers == before and dialogs.errors == []
-    assert not photo.tasks.busy and photo.act.denoise.isEnabled()
+    assert not photo.runner.busy and photo.act.denoise.isEnabled()
 
 
 def test_an_engine_error_is_a_dialog_with_the_detail(
@@ -213,7 +220,7 @@ def test_a_result_arriving_during_a_stroke_waits_for_its_end(
     start = canvas.map_from_image(QPointF(40, 30)).toPoint()
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
     release.set()
-    qtbot.waitUntil(lambda: not photo.tasks.busy, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not photo.runner.busy, timeout=TIMEOUT_MS)
     assert len(photo.document.layers) == 1  # not yet: the stroke is still going
     with qtbot.waitSignal(photo.tasks.ended, timeout=TIMEOUT_MS):
         qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=start)
@@ -233,10 +240,10 @@ def test_closing_the_window_cancels_and_joins_a_run(
 ) -> None:
     monkeypatch.setattr(api, "denoise", _slow_denoise)
     photo.act.denoise.trigger()
-    qtbot.waitUntil(lambda: photo.tasks.progress_bar.value() > 0)
+    qtbot.waitUntil(lambda: photo.job_progress.bar.value() > 0)
     assert thread_tracker.running()
     assert photo.close()
-    assert thread_tracker.running() == [] and not photo.tasks.busy
+    assert thread_tracker.running() == [] and not photo.runner.busy
 
 
 def test_auto_detect_scratches_adds_to_the_mask_as_one_step(
@@ -278,8 +285,20 @@ def test_cancel_stops_auto_detect_in_the_engine(photo: MainWindow, qtbot, monkey
     with qtbot.waitSignal(photo.tasks.ended, timeout=TIMEOUT_MS) as ended:
         photo.act.detect.trigger()
         assert started.wait(10)
-        photo.tasks.cancel_button.click()
+        photo.job_progress.cancel_button.click()
         go.set()
     assert ended.args == ["cancelled"]
     assert len(raised) == 1 and isinstance(raised[0], api.Cancelled)  # the engine stopped
     assert np.array_equal(photo.document.mask, mask) and photo.history.count() == 0
+
+
+def test_inpaint_leaves_no_soft_brush_edge_behind(photo: MainWindow, qtbot) -> None:
+    """A brush stroke's soft rim (values below the hole threshold) goes with its hole."""
+    photo.edits.stroke_started(False)
+    photo.edits.stroke_segment(20, 20, 20, 20)  # the press
+    photo.edits.stroke_segment(20, 20, 40, 24)
+    photo.edits.stroke_finished()
+    rim = (photo.document.mask > 0) & (photo.document.mask < 128)
+    assert rim.any()  # the brush is soft: there is an edge to leave behind
+    assert _run(photo, qtbot, photo.act.inpaint) == "finished"
+    assert not photo.document.mask.any()

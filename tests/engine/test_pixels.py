@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from engine.io import read_image
 from engine.pixels import (
     colourfulness,
     convert_depth,
@@ -55,3 +58,27 @@ def test_a_toned_print_is_not_a_colour_photo_but_a_colourful_one_is():
     stripes[:, ::2] = (0.8, 0.2, 0.2)  # red and blue: chroma in two directions
     stripes[:, 1::2] = (0.2, 0.3, 0.9)
     assert has_colour((stripes * 255).astype(np.uint8))
+
+
+SAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "samples").glob("*.png"))
+
+
+def test_toned_prints_are_not_colour_photos_but_the_bundled_faded_ones_are() -> None:
+    ramp = np.linspace(0.0, 1.0, 64 * 48).reshape(48, 64, 1)
+    grey = np.repeat(ramp, 3, axis=2)
+    sepia = np.concatenate([ramp**0.8, ramp**0.95, ramp**1.25], axis=2)  # warm, uneven tone
+    for toned in (grey, sepia):
+        assert not has_colour((toned * 255).astype(np.uint8))
+        assert not has_colour((toned * 65535).astype(np.uint16))
+    # The bundled samples are faded early colour photos: they count as colour...
+    assert any(sample.stem.endswith("_bw") for sample in SAMPLES) and len(SAMPLES) > 3
+    for sample in SAMPLES:
+        pixels = read_image(sample).pixels
+        if sample.stem.endswith("_bw"):  # ...but the black-and-white one, made to colorize
+            assert not has_colour(pixels), sample.name
+            continue
+        assert has_colour(pixels), sample.name
+        # ...and the same photos toned to one colour do not.
+        tone = pixels.mean(axis=2, keepdims=True) / 255.0
+        toned = np.concatenate([tone**0.8, tone**0.95, tone**1.25], axis=2)
+        assert colourfulness((toned * 255).astype(np.uint8)) < 2.5, sample.name
