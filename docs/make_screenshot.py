@@ -60,7 +60,7 @@ def shoot() -> None:
         return
     if TOOL is not None and not outcomes:
         run = window.tasks.run_colorize if COLORIZE else window.tasks.run_inpaint
-        if not window.tasks.busy and not run():
+        if not window.runner.busy and not run():
             fail(f"the {TOOL} tool did not start")
             return
         QTimer.singleShot(200, shoot)
