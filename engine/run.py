@@ -154,7 +154,22 @@ def run_task(
         check(image)  # before loading a model: a wrong request costs nothing
     model = load_task_model(spec, options, getattr(request, "variant", "blind"))
     plan = tile_plan(model, options, image.shape[1]) if spec.tiled else None
-    result = _drive(task, model.run(image, request, plan=plan, cancel=cancel), progress)
+    return run_model(spec, model, image, request, plan=plan, progress=progress, cancel=cancel)
+
+
+def run_model(
+    spec: TaskSpec,
+    model: InferenceModel,
+    image: np.ndarray,
+    request: Any,
+    *,
+    plan: TilePlan | None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """A loaded task model's run on a checked image, with the policies every task keeps
+    (the trainers' validation calls this too, so it scores exactly what users get)."""
+    result = _drive(spec.name, model.run(image, request, plan=plan, cancel=cancel), progress)
     if spec.keeps_grey and image.dtype != np.float32 and is_grey(image):
         # A grey scan stays grey: the network's result is grey up to rounding and its
         # channel mean is exact.

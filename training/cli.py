@@ -18,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training",
         description="Train a restoration GAN on folders of photos; export it with "
-        "`python -m training.export RUN_DIR -o resources/weights/TASK.pt`.",
+        "`python -m training.export RUN_DIR -o resources/weights/TASK.pt` (the last state), "
+        "or RUN_DIR/checkpoints/best.pt in place of RUN_DIR (the best-validated one).",
     )
     parser.add_argument("task", choices=TASKS)
     parser.add_argument(
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Imported here so `--help` answers without loading torch.
+    from training.checkpoint import best_checkpoint_path
     from training.trainer import Trainer
 
     try:
@@ -77,4 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     metrics = ", ".join(f"{k}={v:.4g}" for k, v in result.last_metrics.items())
     print(f"{args.task}: {result.steps} steps, checkpoint {result.checkpoint}; {metrics}")
+    if result.best is not None:
+        best = best_checkpoint_path(args.out)
+        print(
+            f"best {result.best['metric']}={result.best['value']:.4g} at step "
+            f"{result.best['step']}: {best} (export: `python -m training.export {best} -o FILE`)"
+        )
     return EXIT_OK

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from training.checkpoint import run_dir_of
+
 
 class ProgressBar:
     """One line on stderr: step, losses, rate and ETA. Off a terminal, a line per update."""
@@ -81,8 +83,9 @@ class RunLog:
 
 
 def read_log(run_dir: Path, kind: str | None = None) -> list[dict[str, Any]]:
-    """The log's records; a line cut short by a killed process is ignored."""
-    path = run_dir / "log.jsonl"
+    """The log's records; a line cut short by a killed process is ignored. `run_dir` may
+    also be one of the run's checkpoint files (exporting ``best.pt`` reads its run's log)."""
+    path = run_dir_of(run_dir) / "log.jsonl"
     if not path.is_file():
         return []
     records = []

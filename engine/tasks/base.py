@@ -40,9 +40,10 @@ def encode_rgb(unit: np.ndarray) -> np.ndarray:
     return unit * 2.0 - 1.0
 
 
-def decode_rgb(values: np.ndarray) -> np.ndarray:
-    """The networks' RGB range [-1, 1] -> [0, 1], in place when given a writable float32."""
-    if isinstance(values, np.ndarray) and values.dtype == np.float32 and values.flags.writeable:
+def decode_rgb(values: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """The networks' RGB range [-1, 1] -> [0, 1] (arrays or tensors). ``inplace=True``
+    reuses a fresh float32 array the caller owns (a network's output), saving a 24 MP copy."""
+    if inplace and isinstance(values, np.ndarray) and values.dtype == np.float32:
         values *= 0.5
         values += 0.5
         return values

@@ -116,7 +116,7 @@ class Denoiser(InferenceModel):
         def denoise_tile(tile: np.ndarray) -> np.ndarray:
             unit = tile.astype(np.float32) / scale
             cleaned = remove_impulses(unit) if impulses else unit
-            restored = decode_rgb(self.predict(encode_rgb(cleaned)))
+            restored = decode_rgb(self.predict(encode_rgb(cleaned)), inplace=True)
             if strength >= 1.0:
                 return restored
             return unit + strength * (restored - unit)

@@ -139,7 +139,7 @@ class Inpainter(InferenceModel):
         # Known pixels come from the crop, not the network: it is trained (and scored) on the
         # hole alone, so what it outputs elsewhere is unconstrained and must not reach the
         # feathered ring around the hole.
-        pred = decode_rgb(self.predict(x))
+        pred = decode_rgb(self.predict(x), inplace=True)
         pred = pred * m + small * (1.0 - m)
         if size != (width, height):
             pred = cv2.resize(pred, (width, height), interpolation=cv2.INTER_CUBIC)

@@ -20,6 +20,7 @@ GENERATORS: dict[str, tuple[dict, dict, list[tuple[int, int]]]] = {
     "colorize_unet": ({"base_channels": 4}, {"base_channels": 8}, [(256, 256), (256, 512)]),
     "denoise_unet": ({"base_channels": 4}, {"base_channels": 8}, [(128, 128), (256, 128)]),
     "denoise_resunet": ({"base_channels": 4}, {"base_channels": 8}, [(64, 64), (40, 56)]),
+    "denoise_cond": ({"base_channels": 4}, {"base_channels": 8}, [(64, 64), (40, 56)]),
 }
 # name -> (tiny kwargs, input size, expected output side)
 DISCRIMINATORS: dict[str, tuple[dict, int, int]] = {
