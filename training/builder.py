@@ -21,7 +21,8 @@ from training.config import TrainConfig
 from training.data import CropDataset, build_dataset, scan_images, split_train_val
 from training.errors import TrainingError
 from training.losses import AdversarialLoss, GeneratorLoss, PerceptualLoss
-from training.tasks import HOOKS, TaskHooks
+from training.real_denoise_hooks import HOOKS  # with "denoise_real" registered
+from training.tasks import TaskHooks
 from training.vgg import load_vgg16
 
 
@@ -76,10 +77,17 @@ def build_data(cfg: TrainConfig, data_dirs: list[Path], dist: dist_utils.DistInf
             f"a batch of {cfg.batch_size} on {dist.world_size} process(es) "
             f"needs at least {needed}"
         )
-    common = {"augment": cfg.augment, "seed": cfg.seed, "noise": cfg.noise, "masks": cfg.masks}
+    common = {
+        "augment": cfg.augment,
+        "seed": cfg.seed,
+        "noise": cfg.noise,
+        "masks": cfg.masks,
+        "real_noise": cfg.real_noise,
+    }
+    name = cfg.dataset or cfg.task
     return RunData(
-        build_dataset(cfg.task, train, train=True, **common),
-        build_dataset(cfg.task, val, train=False, **common),
+        build_dataset(name, train, train=True, **common),
+        build_dataset(name, val, train=False, **common),
         len(train) // dist.world_size // cfg.batch_size,
     )
 
@@ -153,7 +161,7 @@ def build_models(
         sched_d=scheduler(opt_d, cfg),
         scaler=torch.amp.GradScaler("cuda", enabled=amp),
         adversarial=adversarial,
-        hooks=HOOKS[cfg.task](GeneratorLoss(cfg.losses, adversarial, perceptual)),
+        hooks=HOOKS[cfg.dataset or cfg.task](GeneratorLoss(cfg.losses, adversarial, perceptual)),
     )
 
 
@@ -184,12 +192,13 @@ def init_generator(models: Models, cfg: TrainConfig, source: Path) -> None:
     optimisers start fresh."""
     arch, kwargs, weights = generator_weights(source)
     model, generator = cfg.model, unwrap(models.generator)
-    if arch != model.generator:
+    grows_from = getattr(generator, "grows_from", ())
+    if arch != model.generator and arch not in grows_from:
         raise TrainingError(
             f"{source} holds {arch} {kwargs}, but this run trains "
             f"{model.generator} {model.generator_kwargs}; set [model] to match"
         )
-    if kwargs == model.generator_kwargs:
+    if arch == model.generator and kwargs == model.generator_kwargs:
         generator.load_state_dict(weights)
     else:  # the same family at another size, started from the trained one
         try:

@@ -21,11 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from training.data import AugmentConfig, MaskConfig, NoiseConfig
+from training.data import (
+    DATASET_TASKS,
+    TASKS,
+    AugmentConfig,
+    MaskConfig,
+    NoiseConfig,
+    RealNoiseConfig,
+)
 from training.errors import TrainingError
 from training.losses import LossWeights
 
-TASKS = ("denoise", "inpaint", "colorize")
 SCHEDULES = ("step", "cosine")
 
 # The baseline architectures of the design write-up, at the widths we ship for CPU users.
@@ -114,12 +120,22 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     masks: MaskConfig = field(default_factory=MaskConfig)
+    # The training set: "" = the task's own; or another dataset of the same task
+    # (training.data.DATASETS, e.g. "denoise_real": real-photo damage with its level).
+    dataset: str = ""
+    real_noise: RealNoiseConfig = field(default_factory=RealNoiseConfig)  # for denoise_real
     losses: LossWeights | None = None  # None = LossWeights.for_task(task)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise TrainingError(f"unknown task '{self.task}'; choose one of {', '.join(TASKS)}")
         self._check_positive()
+        if self.dataset and DATASET_TASKS.get(self.dataset) != self.task:
+            known = [name for name, task in DATASET_TASKS.items() if task == self.task]
+            raise TrainingError(
+                f"setting dataset {self.dataset!r} does not train {self.task}; "
+                f"{self.task} datasets: {', '.join(known)}"
+            )
         if self.losses is None:
             self.losses = LossWeights.for_task(self.task)
         generator, g_kwargs, critic, d_kwargs = DEFAULT_MODELS[self.task]

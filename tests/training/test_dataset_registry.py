@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from engine.tasks import task_names
-from training.data.datasets import DATASETS, CropDataset, build_dataset
+from training.config import config_from_dict, load_config
+from training.data.datasets import DATASET_TASKS, DATASETS, TASKS, CropDataset, build_dataset
 from training.data.degrade import NoiseConfig
 from training.data.folders import TrainingDataError
 from training.data.masks import MaskConfig
+from training.errors import TrainingError
+
+REAL_RECIPE = Path(__file__).resolve().parents[2] / "training/configs/denoise_real_cpu.toml"
 
 
 @pytest.fixture
@@ -25,9 +31,17 @@ def photos(tmp_path):
 
 
 def test_every_engine_task_has_a_training_dataset_under_its_name():
-    assert set(DATASETS) == set(task_names())
+    assert set(TASKS) == set(task_names())
+    assert all(DATASET_TASKS[name] == name for name in TASKS)
+    assert DATASET_TASKS["denoise_real"] == "denoise"  # another set of the same task
     for cls in DATASETS.values():
         assert cls.build.__func__ is CropDataset.build.__func__  # one build path for all
+
+
+def test_a_recipe_may_name_only_a_dataset_of_its_own_task():
+    assert load_config("denoise", REAL_RECIPE).dataset == "denoise_real"
+    with pytest.raises(TrainingError, match="does not train inpaint; inpaint datasets: inpaint"):
+        config_from_dict("inpaint", {"dataset": "denoise_real"})
 
 
 def test_each_task_takes_its_own_settings_from_the_config(photos):

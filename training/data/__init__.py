@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from training.data.augment import AugmentConfig, centre_crop, to_unit, train_crop
 from training.data.datasets import (
+    DATASET_TASKS,
+    DATASETS,
     TASKS,
     ColorizeDataset,
     CropDataset,
@@ -32,9 +34,13 @@ from training.data.folders import (
     split_train_val,
 )
 from training.data.masks import MaskConfig, random_mask
+from training.data.real_dataset import RealDenoiseDataset  # registers "denoise_real"
+from training.data.real_degrade import RealNoiseConfig
 
 __all__ = [
     "BENCH_FOLDER_NAME",
+    "DATASETS",
+    "DATASET_TASKS",
     "NOISE_KINDS",
     "TASKS",
     "AugmentConfig",
@@ -45,6 +51,8 @@ __all__ = [
     "InpaintDataset",
     "MaskConfig",
     "NoiseConfig",
+    "RealDenoiseDataset",
+    "RealNoiseConfig",
     "TrainingDataError",
     "add_gaussian",
     "add_salt_and_pepper",

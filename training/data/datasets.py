@@ -36,6 +36,7 @@ from training.data.augment import AugmentConfig, centre_crop, train_crop
 from training.data.degrade import NoiseConfig, degrade
 from training.data.folders import TrainingDataError
 from training.data.masks import MaskConfig, random_mask
+from training.data.real_degrade import RealNoiseConfig
 
 logger = logging.getLogger("training.data")
 
@@ -59,6 +60,7 @@ class DataSettings:
     noise: NoiseConfig | None = None
     masks: MaskConfig | None = None
     samples_per_epoch: int | None = None
+    real_noise: RealNoiseConfig | None = None
 
 
 class CropDataset(Dataset[Sample]):
@@ -293,18 +295,23 @@ def lab_to_rgb_tensor(l_norm: torch.Tensor, ab_norm: torch.Tensor) -> torch.Tens
 
 
 DATASETS: dict[str, type[CropDataset]] = {}
-"""Task name (as registered in `engine.tasks`) -> its training dataset."""
+"""Dataset name -> class. Each engine task's own dataset is registered under the task's
+name; a recipe may name another dataset of the same task (`TrainConfig.dataset`)."""
+DATASET_TASKS: dict[str, str] = {}
+"""Dataset name -> the engine task its samples train."""
 
 
-def register_dataset(task: str, cls: type[CropDataset]) -> None:
+def register_dataset(name: str, cls: type[CropDataset], task: str | None = None) -> None:
+    task = task or name
     get_task(task)  # a dataset trains a task the engine knows, under the engine's name
-    DATASETS[task] = cls
+    DATASETS[name] = cls
+    DATASET_TASKS[name] = task
 
 
 register_dataset("denoise", DenoiseDataset)
 register_dataset("inpaint", InpaintDataset)
 register_dataset("colorize", ColorizeDataset)
-TASKS = tuple(DATASETS)
+TASKS = tuple(name for name, task in DATASET_TASKS.items() if name == task)
 
 
 def build_dataset(
@@ -317,10 +324,11 @@ def build_dataset(
     masks: MaskConfig | None = None,
     *,
     samples_per_epoch: int | None = None,
+    real_noise: RealNoiseConfig | None = None,
 ) -> CropDataset:
-    """The dataset of `task` (one of `DATASETS`); `noise` and `masks` go to the tasks that
-    draw noise or masks."""
+    """The dataset called `task` (a task's own, or another in `DATASETS`); each takes the
+    settings it uses (noise, masks, real-photo damage)."""
     if task not in DATASETS:
         raise TrainingDataError(f"unknown task {task!r}; known: {', '.join(DATASETS)}")
-    settings = DataSettings(augment, seed, train, noise, masks, samples_per_epoch)
+    settings = DataSettings(augment, seed, train, noise, masks, samples_per_epoch, real_noise)
     return DATASETS[task].build(paths, settings)
