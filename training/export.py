@@ -23,7 +23,7 @@ from engine.archs import build_arch
 from engine.errors import ModelUnavailable
 from engine.tasks import get_task
 from engine.weights import Manifest, ModelEntry, load_weights, save_weights, write_manifest
-from training.checkpoint import load_checkpoint
+from training.checkpoint import best_checkpoint_path, load_checkpoint
 from training.config import TrainConfig, config_from_dict
 from training.errors import TrainingError
 from training.report import read_log
@@ -227,7 +227,12 @@ def _verify(path: Path, digest: str, expected_net: nn.Module, probe: torch.Tenso
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.export", description=__doc__)
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run_dir", type=Path, help="run folder (its last state) or a checkpoint")
+    parser.add_argument(
+        "--best",
+        action="store_true",
+        help="export the run's best-validated checkpoint (checkpoints/best.pt)",
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -259,8 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot read --notes {args.notes}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     try:
+        source = best_checkpoint_path(args.run_dir) if args.best else args.run_dir
         result = export_run(
-            args.run_dir,
+            source,
             args.output,
             variant=args.variant,
             allow_half=not args.fp32,

@@ -1,20 +1,18 @@
 """What differs between the three GAN tasks: the generator call, what the critic sees, the
-generator's loss terms, and how a batch becomes pictures and metrics. The loop in
-`trainer.py` is shared."""
+generator's loss terms, and how a batch becomes pictures. The loop in `trainer.py` is
+shared; validation scores through the engine (`training.validation`)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
 from engine.tasks.base import decode_rgb
 from training.data import lab_to_rgb_tensor
 from training.losses import GeneratorLoss, hole_l1, hole_mse
-from training.metrics import colourfulness, psnr, ssim
 
 Batch = dict[str, torch.Tensor]
 
@@ -28,9 +26,6 @@ class Outputs:
 def _unit(x: torch.Tensor) -> torch.Tensor:
     return decode_rgb(x.detach().float()).clamp(0.0, 1.0)
 
-
-def _hwc(x: torch.Tensor) -> np.ndarray:
-    return x.detach().cpu().float().numpy().transpose(1, 2, 0)
 
 
 class TaskHooks(ABC):
@@ -55,13 +50,6 @@ class TaskHooks(ABC):
     ) -> tuple[torch.Tensor, dict[str, float]]:
         return self.loss(out.pred, batch["target"], fake_logits=fake_logits)
 
-    def metrics(self, batch: Batch, out: Outputs) -> list[dict[str, float]]:
-        """Per-image validation metrics."""
-        _, output, target = self.visuals(batch, out)
-        return [
-            {"psnr": psnr(_hwc(o), _hwc(t)), "ssim": ssim(_hwc(o), _hwc(t))}
-            for o, t in zip(output, target, strict=True)
-        ]
 
 
 class DenoiseHooks(TaskHooks):
@@ -119,20 +107,6 @@ class InpaintHooks(TaskHooks):
         shown_input = _unit(batch["input"][:, :3]) * (1 - batch["mask"]) + batch["mask"]
         return shown_input, _unit(self._composite(batch, out.pred)), _unit(batch["target"])
 
-    def metrics(self, batch: Batch, out: Outputs) -> list[dict[str, float]]:
-        _, output, target = self.visuals(batch, out)
-        rows = []
-        for o, t, m in zip(output, target, batch["mask"], strict=True):
-            o, t, hole = _hwc(o), _hwc(t), m[0].cpu().numpy() > 0.5
-            rows.append(
-                {
-                    "psnr": psnr(o, t),
-                    "ssim": ssim(o, t),
-                    "psnr_hole": psnr(o, t, mask=hole),
-                    "ssim_hole": ssim(o, t, mask=hole),
-                }
-            )
-        return rows
 
 
 class ColorizeHooks(TaskHooks):
@@ -153,16 +127,6 @@ class ColorizeHooks(TaskHooks):
         target = lab_to_rgb_tensor(lightness, batch["target"].detach().float().cpu())
         return grey, output, target
 
-    def metrics(self, batch: Batch, out: Outputs) -> list[dict[str, float]]:
-        _, output, target = self.visuals(batch, out)
-        return [
-            {
-                "psnr": psnr(_hwc(o), _hwc(t)),
-                "colourfulness": colourfulness(_hwc(o) * 255),
-                "colourfulness_target": colourfulness(_hwc(t) * 255),
-            }
-            for o, t in zip(output, target, strict=True)
-        ]
 
 
 HOOKS: dict[str, type[TaskHooks]] = {

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from engine.tasks.base import decode_rgb
 from training.errors import MissingVGGWeights, TrainingError
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class VGG16Features(nn.Module):
             raise TrainingError(
                 f"VGG16 perceptual features need RGB images B×3×H×W, got shape {tuple(x.shape)}"
             )
-        x = ((x + 1.0) * 0.5 - self.mean) / self.std
+        x = (decode_rgb(x) - self.mean) / self.std
         out: dict[str, Tensor] = {}
         for index, module in enumerate(self.features):
             x = module(x)

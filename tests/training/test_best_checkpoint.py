@@ -9,6 +9,7 @@ from training_support import make_trainer, tiny_config
 from engine.weights import load_weights
 from training import trainer as trainer_module
 from training.export import export_run
+from training.export import main as export_main
 from training.report import read_log
 from training.validation import primary_metric
 
@@ -51,6 +52,10 @@ def test_the_best_validation_is_kept_beside_the_last_checkpoint(photos, tmp_path
     for key, value in weights.state_dict.items():
         assert torch.equal(value, emas[2][key]), key
     assert read_log(run / "checkpoints" / "best.pt") == read_log(run)  # the card's hours
+    # The command line's --best exports the same state from the run folder.
+    assert export_main([str(run), "--best", "--fp32", "-o", str(tmp_path / "b" / "i.pt")]) == 0
+    by_flag = load_weights(tmp_path / "b" / "i.pt")
+    assert all(torch.equal(by_flag.state_dict[k], v) for k, v in weights.state_dict.items())
 
 
 def test_a_resumed_run_remembers_its_best_score(photos, tmp_path, monkeypatch):
