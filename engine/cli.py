@@ -72,7 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=api.Precision.AUTO.value,
         help="auto: reduced precision where native and harmless (default); full: float32",
     )
-    parser.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
+    parser.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        help="denoise 0..2 (1 = the level the model finds; below keeps grain, above smooths "
+        "more), colorize 0..1; default 1",
+    )
     parser.add_argument(
         "--noise",
         default="auto",

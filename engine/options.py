@@ -63,17 +63,22 @@ class ModelInfo:
     problem: str | None = None
 
 
-def _unit_number(name: str, value: object) -> float:
-    """A setting that must be a number in [0, 1], or InvalidRequest naming it."""
+def _unit_number(name: str, value: object, top: float = 1.0) -> float:
+    """A setting that must be a number in [0, top], or InvalidRequest naming it."""
     from engine.errors import InvalidRequest
 
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InvalidRequest(f"{name} must be a number between 0 and 1, got {value!r}") from None
-    if not 0.0 <= number <= 1.0:
-        raise InvalidRequest(f"{name} must be between 0 and 1, got {value}")
+        raise InvalidRequest(
+            f"{name} must be a number between 0 and {top:g}, got {value!r}"
+        ) from None
+    if not 0.0 <= number <= top:  # NaN fails too
+        raise InvalidRequest(f"{name} must be between 0 and {top:g}, got {value}")
     return number
+
+
+MAX_DENOISE_STRENGTH = 2.0
 
 
 def _noise_kind(value: object) -> NoiseKind:
@@ -88,13 +93,17 @@ def _noise_kind(value: object) -> NoiseKind:
 
 @dataclass(frozen=True)
 class DenoiseRequest:
-    """Denoise settings: strength 0 returns the input, 1 the model's result."""
+    """Denoise settings. Strength 0 returns the input and 1 removes what the model finds;
+    up to 2 removes more (a model with a noise-level input asks for twice the level it
+    estimated; a model without one gives its full result above 1). Below 1 a noise-level
+    model removes less noise everywhere — fine grain is kept — instead of blending back."""
 
     strength: float = 1.0
     noise: NoiseKind = NoiseKind.AUTO
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "strength", _unit_number("strength", self.strength))
+        strength = _unit_number("strength", self.strength, MAX_DENOISE_STRENGTH)
+        object.__setattr__(self, "strength", strength)
         object.__setattr__(self, "noise", _noise_kind(self.noise))
 
     @property

@@ -186,7 +186,8 @@ def denoise(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> np.ndarray:
-    """Remove noise at full resolution; strength 0 returns the input, 1 the model's result.
+    """Remove noise at full resolution; strength 0 returns the input, 1 removes the noise the
+    model finds, up to 2 removes more (see `DenoiseRequest`).
 
     `image` is uint8, uint16 or float32 RGB; float32 is on the [0, 1] scale and may lie
     outside it (noisy data before any file clipped it); the result has the input's type,

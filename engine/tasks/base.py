@@ -101,7 +101,7 @@ class InferenceModel(ABC):
         del meta, source  # no task-specific settings by default
 
     @abstractmethod
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, **settings: Any) -> torch.Tensor:
         """The network call on a padded N×C×H×W tensor in the network's value range."""
 
     @abstractmethod
@@ -111,15 +111,16 @@ class InferenceModel(ABC):
         """The task's large-image strategy: yields progress, returns the result (the input's
         shape and dtype; the input is never modified). `plan` is given to tiled tasks."""
 
-    def predict(self, array: np.ndarray) -> np.ndarray:
-        """float32 H×W×Cin (network range) -> float32 H×W×Cout, same H and W."""
+    def predict(self, array: np.ndarray, **settings: Any) -> np.ndarray:
+        """float32 H×W×Cin (network range) -> float32 H×W×Cout, same H and W; `settings`
+        go to `forward` (e.g. a denoiser's strength)."""
         height, width = array.shape[:2]
         autocast = torch.autocast("cpu", torch.bfloat16, enabled=self.autocast_bfloat16)
         with torch.inference_mode(), autocast:
             x = torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None]
             x = pad_to_multiple(x.to(self.device, self.dtype), self.multiple)
             x = x.contiguous(memory_format=torch.channels_last)
-            y = self.forward(x)[0, :, :height, :width]
+            y = self.forward(x, **settings)[0, :, :height, :width]
             return y.float().cpu().numpy().transpose(1, 2, 0)
 
     @property

@@ -96,7 +96,14 @@ def impulse_share(image: np.ndarray, stripes: int = 16) -> float:
 class Denoiser(InferenceModel):
     """RGB in [-1, 1] -> RGB in [-1, 1]."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def conditioned(self) -> bool:
+        """Does the network take a strength (a noise-level input, `denoise_cond`)?"""
+        return bool(getattr(self.net, "conditioned", False))
+
+    def forward(self, x: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+        if self.conditioned:
+            return self.net(x, strength=strength)
         return self.net(x)
 
     def run(
@@ -116,6 +123,9 @@ class Denoiser(InferenceModel):
         def denoise_tile(tile: np.ndarray) -> np.ndarray:
             unit = tile.astype(np.float32) / scale
             cleaned = remove_impulses(unit) if impulses else unit
+            if self.conditioned:  # the network itself removes more or less
+                predicted = self.predict(encode_rgb(cleaned), strength=strength)
+                return decode_rgb(predicted, inplace=True)
             restored = decode_rgb(self.predict(encode_rgb(cleaned)), inplace=True)
             if strength >= 1.0:
                 return restored

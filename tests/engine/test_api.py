@@ -104,7 +104,7 @@ def test_float_input_is_denoised_unclipped_and_only_by_denoise(options):
 
 def test_out_of_range_settings_are_invalid_requests(options):
     with pytest.raises(api.InvalidRequest, match="strength"):
-        api.denoise(_photo(), strength=1.5, options=options)
+        api.denoise(_photo(), strength=2.5, options=options)
     with pytest.raises(api.InvalidRequest, match="tile"):
         api.denoise(
             _photo(), options=api.RunOptions(device="cpu", tile=8, resources=options.resources)
@@ -145,7 +145,7 @@ def test_a_weight_file_holding_a_critic_or_another_tasks_net_is_refused(tmp_path
 
 
 def test_unexpected_failures_still_arrive_as_engine_errors(options, monkeypatch):
-    def broken(self, array):
+    def broken(self, array, **settings):
         raise ValueError("operands could not be broadcast")
 
     monkeypatch.setattr(InferenceModel, "predict", broken)

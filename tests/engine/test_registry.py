@@ -41,7 +41,7 @@ def test_run_task_refuses_another_tasks_request_before_loading_anything():
 
 def test_requests_check_their_settings_when_made():
     with pytest.raises(InvalidRequest, match="strength must be between 0 and 1"):
-        api.DenoiseRequest(strength=1.5)
+        api.ColorizeRequest(strength=1.5)
     with pytest.raises(InvalidRequest, match="unknown noise kind"):
         api.DenoiseRequest(noise="pink")
     with pytest.raises(InvalidRequest, match="the mask must be H×W"):
