@@ -75,21 +75,6 @@ def default_recovery_dir() -> Path:
     return Path(QStandardPaths.writableLocation(location)) / "recovery"
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation; None where it cannot be told."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None  # macOS and Windows have no such names: opened without the check
-
-
 def _gigabytes(size: int) -> str:
     return f"{size / 1e9:.1f} GB"
 
@@ -235,7 +220,7 @@ class RecoveryController(QObject):
         """The copy's document; None when it is not opened (too large, or unreadable)."""
         parent = self.host.dialog_parent
         try:
-            reason = too_large(inspect_recovery(path), available_memory())
+            reason = too_large(inspect_recovery(path), api.available_memory())
             if reason is None:
                 return load_ora(path, meta_factory=engine_meta_factory, restore_identity=True)
         except Exception as error:  # DocumentError, or anything: never stops start-up

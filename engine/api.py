@@ -36,6 +36,7 @@ from engine.io import (
     read_mask,
     write_image,
 )
+from engine.memory import available_memory
 from engine.options import (
     ColorizeRequest,
     DenoiseRequest,
@@ -89,6 +90,7 @@ __all__ = [
     "RunOptions",
     "UnsupportedImage",
     "available_devices",
+    "available_memory",
     "colorize",
     "colourfulness",
     "convert_depth",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
 
 import torch
 
 from engine.errors import DeviceUnavailable
+from engine.memory import available_memory
 from engine.options import DeviceKind
 
 
@@ -74,17 +74,8 @@ def set_cpu_threads(threads: int | None) -> None:
 
 def available_ram_bytes() -> int:
     """Free RAM as the OS reports it; a conservative 2 GiB when it cannot tell."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 2 << 30
+    free = available_memory()
+    return 2 << 30 if free is None else free
 
 
 def free_memory_bytes(device: torch.device) -> int:

@@ -156,14 +156,7 @@ class DenoiseCond(DenoiseResUNet):
             grid * strength, scale_factor=GRID // 2, mode="bilinear", align_corners=False
         )
         wanted = wanted.to(x.dtype)
-        h = self.head(self.unshuffle(x)) + self.level_in(wanted / LEVEL_UNIT)
-        skips = []
-        for layer in self.down:
-            skips.append(h)
-            h = layer(h)
-        h = self.bottleneck(h)
-        for layer in self.up:
-            h = layer(h) + skips.pop()
+        h = self.trunk(self.head(self.unshuffle(x)) + self.level_in(wanted / LEVEL_UNIT))
         gate = (wanted / _GATE_LEVEL).clamp(0.0, 1.0)
         out = (x - self.shuffle(self.tail(h) * gate)).clamp(-1.0, 1.0)
         return (out, estimate) if return_level else out

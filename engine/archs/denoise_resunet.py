@@ -117,9 +117,8 @@ class DenoiseResUNet(Generator):
         """Every stage of residual blocks, in a fixed order."""
         return [d[0] for d in self.down] + [self.bottleneck] + [u[1] for u in self.up]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Denoise ``x`` (B, 3, H, W), H and W multiples of 8."""
-        h = self.head(self.unshuffle(x))
+    def trunk(self, h: torch.Tensor) -> torch.Tensor:
+        """The U-Net between head and tail: down, bottleneck, up with additive skips."""
         skips = []
         for layer in self.down:
             skips.append(h)
@@ -127,6 +126,11 @@ class DenoiseResUNet(Generator):
         h = self.bottleneck(h)
         for layer in self.up:
             h = layer(h) + skips.pop()
+        return h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Denoise ``x`` (B, 3, H, W), H and W multiples of 8."""
+        h = self.trunk(self.head(self.unshuffle(x)))
         # Clean images lie in [-1, 1] whatever the noise did to the input.
         return (x - self.shuffle(self.tail(h))).clamp(-1.0, 1.0)
 

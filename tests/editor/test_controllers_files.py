@@ -168,7 +168,7 @@ def test_a_copy_too_large_for_memory_is_not_opened(
     leftover = _leftover(recovery_dir, tmp_path / "photo.png")
     info = inspect_recovery(leftover)
     assert (info.name, info.width, info.height, info.layers) == ("photo", 64, 48, 3)
-    monkeypatch.setattr(recovery, "available_memory", lambda: info.memory_needed - 1)
+    monkeypatch.setattr(recovery.api, "available_memory", lambda: info.memory_needed - 1)
     monkeypatch.setattr(recovery, "load_ora", lambda *a, **k: pytest.fail("opened"))
     assert not rescue.offer()
     (reason,) = dialogs.too_large

@@ -67,3 +67,12 @@ def test_wide_images_get_shorter_tiles(monkeypatch):
     assert panorama < normal
     budget = min((16 << 30) * 0.25, devices._CPU_BUDGET_CAP)
     assert panorama**2 * 200 + panorama * 60000 * 36 <= budget
+
+
+def test_free_memory_is_read_without_torch_and_falls_back_where_unknown(monkeypatch):
+    from engine import api
+
+    free = api.available_memory()
+    assert free is not None and 0 < free < 1 << 50  # this is Linux: /proc/meminfo
+    monkeypatch.setattr(devices, "available_memory", lambda: None)
+    assert devices.available_ram_bytes() == 2 << 30  # a conservative guess, not a crash
