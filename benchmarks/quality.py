@@ -1,8 +1,9 @@
 """Restoration quality on the public benchmark sets, beside classical peers in the same run.
 
-    .venv/bin/python -m benchmarks.quality denoise [--sets ...] [--sigmas 15 25 50]
-        [--model LABEL=FILE ...] [--limit N] [--peers nlm bm3d] [--bm3d-limit N]
-        [--out FILE.json] [--markdown FILE.md]
+    .venv/bin/python -m benchmarks.quality denoise [--parts synthetic polyu jpeg]
+        [--sets ...] [--sigmas 15 25 50] [--polyu-every N] [--jpeg-qualities 10 20 30 40]
+        [--model LABEL=FILE ...] [--strength S ...] [--limit N]
+        [--peers nlm bm3d ffdnet dncnn] [--bm3d-limit N] [--out FILE.json] [--markdown FILE.md]
     .venv/bin/python -m benchmarks.quality inpaint [--bands r10 ... r60] [--model LABEL=FILE]
         [--limit N] [--peers telea ns] [--out FILE.json] [--markdown FILE.md]
     .venv/bin/python -m benchmarks.quality colorize [--sets kodak24 mcmaster cbsd68]
@@ -77,7 +78,8 @@ def merge_rows(part, files: list[Path], markdown: Path | None) -> int:
     if hasattr(part, "summary"):
         for clipped in (False, True):
             title = "clipped 8-bit input" if clipped else "unclipped input (the papers' protocol)"
-            text += f"\n\n{title}:\n\n" + part.summary(ordered, clipped)
+            summary = part.summary(ordered, clipped)
+            text += f"\n\n{title}:\n\n{summary}" if summary else ""
     if markdown:
         markdown.write_text(text + "\n", "utf-8")
     print(text)

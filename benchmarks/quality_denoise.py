@@ -10,7 +10,11 @@ Impulse/speckle part (Kodak24): salt-and-pepper on 10 % and 30 % of the pixels (
 half black, half white) and speckle ``clean * (1 + n)``, ``n ~ N(0, 0.05)`` (variance 0.05),
 clipped to 8 bits, beside a 3×3 median, a switching adaptive median and NL-means.
 
-Peers that need the noise level get the true one (an oracle the blind network does not get).
+Peers that need the noise level get the true one (an oracle the blind network does not get):
+NL-means, BM3D and FFDNet; CDnCNN-B is blind (both networks: `peers.py`, Gaussian part only).
+`--parts polyu jpeg` adds real camera noise (PolyU) and JPEG damage (Kodak24), with their own
+protocol in `quality_real.py`; `--parts synthetic` is the Gaussian and impulse table alone.
+`--strength S ...` scores each of our models at each strength (1 = the model's own level).
 Scores: PSNR and SSIM on RGB in [0, 255]; "detail" is the mean gradient magnitude of the
 result over that of the clean image (1 = as much fine structure as the original; below it,
 smoothed; above it, noise left or invented).
@@ -29,12 +33,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks import quality_common
+from benchmarks import peers, quality_common, quality_real
 from benchmarks.quality_common import add_model_arguments, model_files
 from engine import api
 from training.metrics import psnr, ssim
 
 SETS = ("cbsd68", "kodak24", "mcmaster")
+PARTS = ("synthetic", "polyu", "jpeg")
+PEERS = ("nlm", "bm3d", "ffdnet", "dncnn")
 
 Method = Callable[[np.ndarray, float], np.ndarray]
 """(noisy RGB, float64 in [0, 255] or uint8; noise std on the 0-255 scale) -> RGB [0, 255]."""
@@ -75,14 +81,15 @@ def noise_std(noisy: np.ndarray, clean: np.ndarray) -> float:
 # --- methods ----------------------------------------------------------------------------
 
 
-def engine_method(weights: Path | None, precision: str = "auto") -> Method:
+def engine_method(weights: Path | None, precision: str = "auto", strength: float = 1.0) -> Method:
     options = api.RunOptions(device="cpu", weights=weights, precision=api.Precision(precision))
 
     def run(noisy: np.ndarray, _std: float) -> np.ndarray:
         if noisy.dtype == np.uint8:
-            return api.denoise(noisy, options=options).astype(np.float64)
+            return api.denoise(noisy, strength=strength, options=options).astype(np.float64)
         unit = (noisy / 255.0).astype(np.float32)
-        return api.denoise(unit, options=options).astype(np.float64) * 255.0
+        restored = api.denoise(unit, strength=strength, options=options)
+        return restored.astype(np.float64) * 255.0
 
     return run
 
@@ -216,9 +223,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sigmas", nargs="+", type=float, default=[15, 25, 50])
     add_model_arguments(parser)
     parser.add_argument("--limit", type=int, help="only the first N images of each set")
-    parser.add_argument("--peers", nargs="*", default=["nlm", "bm3d"], choices=["nlm", "bm3d"])
+    parser.add_argument("--peers", nargs="*", default=list(PEERS), choices=PEERS)
     parser.add_argument("--bm3d-limit", type=int, default=4, help="BM3D on the first N images")
     parser.add_argument("--skip-impulse", action="store_true", help="Gaussian part only")
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        default=list(PARTS),
+        choices=PARTS,
+        help="synthetic: Gaussian and impulse noise on --sets; polyu: real camera noise; "
+        "jpeg: Kodak24 saved as JPEG (default: all three)",
+    )
+    parser.add_argument(
+        "--strength",
+        nargs="+",
+        type=float,
+        default=[1.0],
+        help="denoise strength(s) 0..2 for our models (1 = the model's own level)",
+    )
+    parser.add_argument(
+        "--polyu-every", type=int, default=1, metavar="N", help="every Nth PolyU pair"
+    )
+    parser.add_argument(
+        "--jpeg-qualities", nargs="+", type=int, default=list(quality_real.JPEG_QUALITIES)
+    )
     parser.add_argument(
         "--also-float32",
         action="store_true",
@@ -227,26 +255,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def model_runs(args: argparse.Namespace) -> dict[str, tuple[Path | None, float]]:
+    """Label -> (weight file, strength): each model at each --strength; the label names the
+    strength when it is not 1, so rows of one run (or of merged runs) never collide."""
+    runs = {}
+    for label, file in model_files(args).items():
+        for strength in args.strength:
+            named = label if strength == 1 else f"{label}, strength {strength:g}"
+            runs[named] = (file, strength)
+    return runs
+
+
 def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
-    files = model_files(args)
-    engines = {label: engine_method(file) for label, file in files.items()}
+    models = model_runs(args)
+    networks = peers.load_networks(args.peers)
+    if "synthetic" in args.parts:
+        synthetic_rows(models, networks, args, emit)
+    if "polyu" in args.parts or "jpeg" in args.parts:
+        quality_real.run(models, networks, args, emit)
+
+
+def synthetic_rows(
+    models: dict[str, tuple[Path | None, float]],
+    networks: dict,
+    args: argparse.Namespace,
+    emit: Callable[[dict], None],
+) -> None:
+    engines = {label: engine_method(f, "auto", s) for label, (f, s) in models.items()}
     if args.also_float32:
         engines.update(
-            {f"{label}, float32": engine_method(f, "full") for label, f in files.items()}
+            {f"{label}, float32": engine_method(f, "full", s) for label, (f, s) in models.items()}
         )
-    peers = {"OpenCV NL-means (oracle σ)": nlm} if "nlm" in args.peers else {}
-    gaussian_rows({**engines, **peers}, args, emit)
+    classic = {"OpenCV NL-means (oracle σ)": nlm} if "nlm" in args.peers else {}
+    gaussian_rows({**engines, **peers.gaussian_methods(networks), **classic}, args, emit)
     if not args.skip_impulse:
-        classical = {"median 3×3": median3, "switching median": switching_median, **peers}
+        classical = {"median 3×3": median3, "switching median": switching_median, **classic}
         impulse_rows({**engines, **classical}, args, emit)
 
 
 def sort_key(row: dict) -> tuple:
-    """Set, then noise kind and level, unclipped before clipped; methods keep their order."""
-    return (SETS.index(row["set"]), row["noise"], row["level"], row["clipped"])
+    """Set, then noise kind and level, unclipped before clipped; methods keep their order.
+    The real-photo rows (PolyU, JPEG) come after the synthetic ones."""
+    if row["noise"] in quality_real.KINDS:
+        return (1, *quality_real.sort_key(row))
+    return (0, SETS.index(row["set"]), row["noise"], row["level"], row["clipped"])
 
 
 def table(rows: list[dict]) -> str:
+    """The synthetic table, then the real-photo table, each only if it has rows."""
+    real = [r for r in rows if r["noise"] in quality_real.KINDS]
+    synthetic = [r for r in rows if r["noise"] not in quality_real.KINDS]
+    tables = [synthetic_table(synthetic)] if synthetic else []
+    return "\n\n".join(tables + ([quality_real.table(real)] if real else []))
+
+
+def synthetic_table(rows: list[dict]) -> str:
     lines = [
         "| set | noise | input | method | PSNR (dB) | SSIM | detail | MP/s |",
         "|---|---|---|---|---|---|---|---|",
@@ -271,6 +334,8 @@ def table(rows: list[dict]) -> str:
 def summary(rows: list[dict], clipped: bool) -> str:
     """Gaussian PSNR / SSIM by method (rows) and set × σ (columns), for one protocol."""
     gaussian = [r for r in rows if r["noise"] == "gaussian" and r["clipped"] == clipped]
+    if not gaussian:
+        return ""  # a merge of real-photo rows only
     methods = list(dict.fromkeys(r["method"] for r in gaussian))
     sets = [s for s in SETS if any(r["set"] == s for r in gaussian)]
     header = "| method | " + " | ".join(f"{s} σ15 / 25 / 50" for s in sets) + " |"
