@@ -1,11 +1,14 @@
 """Before/after contact sheet of a restoration on real old scans, to look at.
 
     .venv/bin/python -m benchmarks.contact_sheet {denoise,inpaint,colorize} [--photos DIR]
-        [--out FILE.jpg] [--weights FILE]
+        [--out FILE.jpg] [--weights FILE] [--strength S ...] [--polyu N]
 
-One row per photo: the whole scan before and after (scaled to the row height), then a 1:1
-crop of the busiest detail before and after, enlarged 2× with nearest-neighbour so grain,
-smearing ("plastic" skin), colour shifts and tile seams can be judged pixel by pixel.
+`denoise` is drawn by `benchmarks/contact_denoise.py` (see there: PolyU real noisy photos too,
+several strengths, |difference| panels); `--strength` and `--polyu` are for it only.
+For inpaint and colorize, one row per photo: the whole scan before and after (scaled to the
+row height), then a 1:1 crop of the busiest detail before and after, enlarged 2× with
+nearest-neighbour so grain, smearing ("plastic" skin), colour shifts and tile seams can be
+judged pixel by pixel.
 For inpaint, the mask is the editor's scratch detection (shown in red in an extra crop)
 and the crop is where that mask is densest, so hole edges and fills can be judged.
 For colorize, the sample scans (faded colour prints) are first reduced to their lightness, as
@@ -22,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks import contact_denoise
 from benchmarks.quality_colorize import greyscale
 from engine import api
 
@@ -37,8 +41,6 @@ def restore(
     task: str, pixels: np.ndarray, options: api.RunOptions
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(restored, mask of the holes or None), through the engine's public API."""
-    if task == "denoise":
-        return api.denoise(pixels, options=options), None
     if task == "inpaint":
         mask = api.detect_scratches(pixels)
         return api.inpaint(pixels, mask, options=options), mask
@@ -122,7 +124,10 @@ def main() -> int:
     parser.add_argument("--photos", type=Path, default=PHOTOS)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--weights", type=Path, help="a weight file instead of the shipped one")
+    contact_denoise.add_arguments(parser)
     args = parser.parse_args()
+    if args.task == "denoise":
+        return contact_denoise.run(args)
     options = api.RunOptions(device="cpu", weights=args.weights)
     rows = []
     for path in sorted(p for p in args.photos.iterdir() if api.is_supported_image_path(p)):
