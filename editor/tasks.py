@@ -44,10 +44,6 @@ class RestoreChoices(Protocol):
     @property
     def only_inside_mask(self) -> bool: ...
     @property
-    def noise_kind(self) -> api.NoiseKind: ...
-    @property
-    def noise_word(self) -> str: ...
-    @property
     def denoise_fraction(self) -> float: ...
     @property
     def colorize_fraction(self) -> float: ...
@@ -88,7 +84,7 @@ def percent(fraction: float) -> str:
 
 
 def result_name(task: str, settings: list[str], inside_mask: bool) -> str:
-    """A result layer's name: "Denoise (auto, 100%)", "Colorize (80%, in mask)", "Inpaint"."""
+    """A result layer's name: "Denoise (150%)", "Colorize (80%, in mask)", "Inpaint"."""
     parts = [*settings, "in mask"] if inside_mask else settings
     return f"{task} ({', '.join(parts)})" if parts else task
 
@@ -127,16 +123,16 @@ class TaskController(QObject):
         if document is None or prepared is None:
             return False
         inside, coverage = prepared
-        noise, strength = choices.noise_kind, choices.denoise_fraction
+        strength = choices.denoise_fraction
         options = self.host.run_options()
         # Layers are immutable: the snapshot is cheap, and compositing a 24 MP stack (up to
         # ~2 s) happens on the worker thread, not the GUI's.
         snapshot = document.snapshot()
-        name = result_name("Denoise", [choices.noise_word, percent(strength)], inside)
+        name = result_name("Denoise", [percent(strength)], inside)
 
         def work(progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
             return api.denoise(
-                snapshot.composite(), noise=noise, strength=strength, options=options,
+                snapshot.composite(), strength=strength, options=options,
                 progress=progress, cancel=cancel,
             )  # fmt: skip
 

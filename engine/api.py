@@ -38,6 +38,7 @@ from engine.io import (
 )
 from engine.memory import available_memory
 from engine.options import (
+    MAX_DENOISE_STRENGTH,
     ColorizeRequest,
     DenoiseRequest,
     DeviceKind,
@@ -80,6 +81,7 @@ __all__ = [
     "InpaintRequest",
     "InvalidRequest",
     "LoadedImage",
+    "MAX_DENOISE_STRENGTH",
     "ModelInfo",
     "ModelUnavailable",
     "NoiseKind",

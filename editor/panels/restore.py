@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFormLayout,
     QGroupBox,
     QLabel,
@@ -23,21 +22,19 @@ from PySide6.QtWidgets import (
 
 from engine import api
 
-# (menu label, engine value, the short word used in a result layer's name)
-NOISE_KINDS = (
-    ("Auto", api.NoiseKind.AUTO, "auto"),
-    ("Gaussian (grain)", api.NoiseKind.GAUSSIAN, "Gaussian"),
-    ("Salt and pepper (specks)", api.NoiseKind.SALT_AND_PEPPER, "salt & pepper"),
-    ("Speckle", api.NoiseKind.SPECKLE, "speckle"),
+DENOISE_TIP = (
+    "100 % removes the noise the model finds in the photo; less keeps fine grain, more "
+    "smooths further (up to 200 %). Grain, JPEG blocks and specks are all found automatically."
 )
 INPAINT_EMPTY = "Paint over the damage with the mask brush (Tools), or auto-detect scratches."
 INPAINT_READY = "Fills the areas painted in the mask."
 
 
-def _strength_slider() -> QSlider:
+def _strength_slider(top: int = 100) -> QSlider:
     slider = QSlider(Qt.Orientation.Horizontal)
-    slider.setRange(0, 100)
+    slider.setRange(0, top)
     slider.setValue(100)
+    slider.setPageStep(10)
     return slider
 
 
@@ -68,10 +65,10 @@ class RestorePanel(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.noise = QComboBox()
-        for label, kind, _ in NOISE_KINDS:
-            self.noise.addItem(label, kind)
-        self.denoise_strength = _strength_slider()
+        # Denoise goes both ways (the engine's 0..2): the model finds the noise by itself, so
+        # there is no noise kind to choose (the old kinds gave byte-identical results).
+        self.denoise_strength = _strength_slider(round(api.MAX_DENOISE_STRENGTH * 100))
+        self.denoise_strength.setToolTip(DENOISE_TIP)
         self.colorize_strength = _strength_slider()
         self.denoise_label, self.colorize_label = QLabel(), QLabel()
         self.denoise_strength.valueChanged.connect(self._update_labels)
@@ -85,7 +82,6 @@ class RestorePanel(QWidget):
 
         denoise_box = QGroupBox("Denoise")
         form = QFormLayout(denoise_box)
-        form.addRow("Noise", self.noise)
         form.addRow(self.denoise_label, self.denoise_strength)
         form.addRow(_run_button(denoise))
         inpaint_box = QGroupBox("Inpaint")
@@ -109,14 +105,6 @@ class RestorePanel(QWidget):
         self.set_has_colour(False)
 
     # --- what the window reads ------------------------------------------------------------
-
-    @property
-    def noise_kind(self) -> api.NoiseKind:
-        return api.NoiseKind(self.noise.currentData())
-
-    @property
-    def noise_word(self) -> str:
-        return NOISE_KINDS[max(0, self.noise.currentIndex())][2]
 
     @property
     def denoise_fraction(self) -> float:

@@ -50,8 +50,7 @@ class FakeHost:
         self.layers_panel = SimpleNamespace(selected=None)
         self.layers_panel.select = lambda layer_id: setattr(self.layers_panel, "selected", layer_id)
         self.restore_panel = SimpleNamespace(
-            only_inside_mask=False, noise_kind=api.NoiseKind("auto"), noise_word="auto",
-            denoise_fraction=1.0, colorize_fraction=1.0,
+            only_inside_mask=False, denoise_fraction=1.0, colorize_fraction=1.0,
         )  # fmt: skip
         self.tools_panel = SimpleNamespace(sensitivity_fraction=0.5)
         self.options = api.RunOptions(device="cpu")

@@ -70,7 +70,7 @@ def test_denoise_runs_through_the_runner(parts, qtbot, monkeypatch) -> None:  # 
         assert runner.busy and not tasks.run_colorize()  # one job at a time
     assert ended.args == ["finished"] and not runner.busy
     assert seen[0]["options"] is host.options and seen[0]["strength"] == 1.0
-    assert [layer.name for layer in host.document.layers] == ["Original", "Denoise (auto, 100%)"]
+    assert [layer.name for layer in host.document.layers] == ["Original", "Denoise (100%)"]
     assert history.count() == 1
 
 

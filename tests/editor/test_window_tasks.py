@@ -39,7 +39,6 @@ def test_denoise_runs_in_the_background_and_adds_a_result_layer(photo: MainWindo
     composite = photo.document.composite()
     values: list[int] = []
     photo.job_progress.bar.valueChanged.connect(values.append)
-    photo.restore_panel.noise.setCurrentIndex(1)  # Gaussian
     photo.restore_panel.denoise_strength.setValue(60)
     with qtbot.waitSignal(photo.tasks.ended, timeout=TIMEOUT_MS) as ended:
         photo.act.denoise.trigger()
@@ -49,14 +48,14 @@ def test_denoise_runs_in_the_background_and_adds_a_result_layer(photo: MainWindo
         assert photo.history.count() == 0 and not photo.act.undo.isEnabled()
     assert ended.args == ["finished"]
     layers = photo.document.layers
-    assert [x.name for x in layers] == ["Original", "Denoise (Gaussian, 60%)"]
+    assert [x.name for x in layers] == ["Original", "Denoise (60%)"]
     result = layers[1]
     assert result.pixels.shape == composite.shape and result.coverage is None
     assert not np.array_equal(result.pixels, composite)  # the engine really ran
     assert values and values[-1] == 1000
     assert not photo.job_progress.bar.isVisible() and photo.act.denoise.isEnabled()
     assert photo.layers_panel.current_id() == result.id
-    assert photo.history.text(0) == "Denoise (Gaussian, 60%)"
+    assert photo.history.text(0) == "Denoise (60%)"
     photo.act.undo.trigger()
     assert len(photo.document.layers) == 1
     photo.act.redo.trigger()
@@ -130,7 +129,7 @@ def test_only_inside_the_mask_gives_the_result_layer_the_mask_as_coverage(
     mask = photo.document.mask.copy()
     assert _run(photo, qtbot, photo.act.denoise) == "finished"
     layer = photo.document.layers[-1]
-    assert layer.name == "Denoise (auto, 100%, in mask)"
+    assert layer.name == "Denoise (100%, in mask)"
     assert np.array_equal(layer.coverage, mask)
     composite = photo.document.composite()
     original = photo.document.original.pixels
@@ -302,3 +301,22 @@ def test_inpaint_leaves_no_soft_brush_edge_behind(photo: MainWindow, qtbot) -> N
     assert rim.any()  # the brush is soft: there is an edge to leave behind
     assert _run(photo, qtbot, photo.act.inpaint) == "finished"
     assert not photo.document.mask.any()
+
+
+def test_denoise_strength_goes_to_200_percent_and_reaches_the_engine(
+    photo: MainWindow, qtbot, monkeypatch
+) -> None:
+    seen: list[float] = []
+    real = api.denoise
+
+    def spy(image, **kwargs):  # noqa: ANN001, ANN003
+        seen.append(kwargs["strength"])
+        return real(image, **kwargs)
+
+    monkeypatch.setattr(api, "denoise", spy)
+    slider = photo.restore_panel.denoise_strength
+    assert (slider.minimum(), slider.maximum(), slider.value()) == (0, 200, 100)
+    slider.setValue(200)
+    assert _run(photo, qtbot, photo.act.denoise) == "finished"
+    assert seen == [2.0]
+    assert photo.document.layers[-1].name == "Denoise (200%)"
