@@ -1,0 +1,367 @@
+"""Synthetic damage on old-looking photos, for training a damage detector (issue 21).
+
+`damage(clean, rng, config)` turns a clean photo into an old-looking scan with damage on it
+and returns the **label**: 1 where damage should be inpainted. Three stages, in this order:
+
+1. **Ageing** (the photo itself, unlabelled): a tone — grey (35 %), sepia (30 %) or faded
+   colour (35 %: chroma kept ∈ [0.2, 0.8], a per-channel cast of ±[0, 0.2], as the teal
+   and magenta autochromes in samples/old_photos); contrast ∈ [0.55, 0.95] about the mean
+   and levels (black lifted to [0, 0.15], white dropped to [0.8, 1]); soft brownish
+   **stains** (20 %); a straight or oval **mount** border, black or brown, 2-8 % of the
+   short side (10 %; unlabelled, so frames like old_photos g and h are not taken for
+   tears); blur σ ∈ [0.4, 1.2] px (50 %); luma film grain σ ∈ [2, 10] levels (60 %; via
+   `real_noise.film_grain`). Stains are *not* labelled: they are large, soft and
+   semi-transparent, the picture shows through, and inpainting would invent content where
+   colour correction restores it; a detector that marks them would hand the inpainter
+   holes the size of a face. Small dense foxing spots are labelled (``spot`` below).
+2. **Damage** (labelled): with probability ``clean_prob`` = 0.2 none at all (the network
+   must learn to say "nothing here"); otherwise each kind independently with its
+   ``<kind>_prob``, and if none came up, one kind drawn in proportion to those
+   probabilities (so a damaged sample is never empty; `DamageConfig.kind_probability`
+   gives the resulting share of samples holding each kind). Drawn in this order, later on
+   top: ``crack``, ``crease``, ``scratch``, ``spot``, ``dust``, ``hair``, ``torn``.
+3. **Scan** (whole image, after the damage, so damage is no crisper than the photo under
+   it): blur σ ∈ [0.3, 0.9] px (70 %), scanner noise σ ∈ [1, 5] levels blurred at
+   0.4-0.8 px (50 %), JPEG quality ∈ [50, 95] (50 %), then 8-bit quantisation (always);
+   all by `real_noise`'s operators.
+
+Kinds (lengths in pixels of the sample; counts per sample unless said):
+
+- ``crack`` (50 %): emulsion flaked off. Branching random walks (1-4 cracks, each 0.3-1 ×
+  the diagonal, running both ways from a point of the picture, with 0-4 branches of
+  0.1-0.4 × its length leaving at 0.4-1.2 rad) or, 35 % of the time, a craquelure network
+  of warped Voronoi cells 16-64 px across of which a patch holding a [0.3, 1] share of
+  the walls is kept (walls at most cell/4 wide). Widest width log-uniform in [1, 15]
+  (thin cracks are commoner), wandering along the crack down to 0.25-0.7 × that, notched
+  back to the widest at sparse chips, edges frayed by ±1 px. Inside: paper-white or cream
+  (70 %), yellowed (20 %) or dark (10 %), mottled by ±5 %.
+- ``scratch`` (45 %): 1-5 long thin lines, 0.3-1 × the diagonal, 1-3 px, bowed by up to
+  4 % of their length; bright (60 %) or dark, opacity [0.6, 1].
+- ``crease`` (15 %): 1-2 long folds (0.5-1.2 × the diagonal, bowed ≤ 3 %): a bright and a
+  dark band, 1-3 px each, sharing one edge, opacity [0.35, 0.8] (a fold catches the light
+  on one side and shades the other).
+- ``dust`` (50 %): 3-40 specks per 256² px, radius log-uniform in [1, 3] px, elongation
+  1-2.2; dark (60 %) or bright, opacity [0.7, 1].
+- ``hair`` (25 %): 1-4 hairs and fibres, 15-90 px long, 1 px (a third with a soft fringe),
+  curling at a
+  wandering rate of σ ∈ [0.02, 0.15] rad/px; dark (70 %) or bright.
+- ``spot`` (25 %): 1-12 spots clustered within ~10-60 px, radius log-uniform in [1.5, 8]
+  px: brown foxing with a soft halo (60 %), white (20 %) or black (20 %).
+- ``torn`` (15 %): a corner (60 %) or edge strip torn off, reaching [0.04, 0.25] × the
+  short side, along a meandering jagged tear; showing white (35 %), cream paper (35 %),
+  black (20 %) or grey (10 %) background.
+
+**Label rule.** Every damage layer has a coverage alpha (see `damage_shapes`: a stroke of
+width w covers the pixels within w/2 of its path, with a one-pixel anti-aliased edge) and
+an opacity; the image gets ``coverage × opacity`` of the damage colour and the label is
+``coverage > 0.5`` **and** a change of more than ``min_change`` = 0.04 (10 levels) in some
+channel before the scan step: damage whose colour matches the photo under it (a white
+crack over a white sky) changed nothing that could be found or needs filling. So the label
+is the visible geometry of the damage: soft fringes (anti-aliased edges, foxing halos, the
+scan blur's spread) are not marked and no dilation is applied — a dilated label teaches the
+network to thicken everything, which costs precision and false positives on clean edges;
+the inpainting step should grow the predicted mask by 1-2 px instead. Opacities stay
+≥ 0.35 so that labelled pixels changed clearly.
+
+`DamageConfig.held_out()` is the benchmark's generator (issue 21: "held out from
+training"): wider cracks ([2, 20] px, cells 24-96 px, more yellowed and dark), more curved
+and wider scratches (bowed 3-8 %, 1-4 px, mostly dark), wider creases (2-4 px), larger
+dust ([1.5, 4] px) and spots ([3, 12] px), longer curlier hairs, deeper tears ([0.1, 0.3]),
+more sepia, lower contrast and harsher JPEG ([35, 80]). Benchmarks seed it with
+``np.random.default_rng([HELD_OUT_SEED, index])``; training must not use that seed.
+
+Cost: ≈14 ms per 256×256 sample on average (default and held-out alike; one thread, measured
+while a training run shared the two cores); about half is the ageing's FFT film grain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from training.data import damage_shapes as shapes
+from training.data import real_noise as ops
+from training.data.damage_kinds import _BROWN, DRAW, Range, pick, rgb, uniform
+from training.data.folders import TrainingDataError
+
+KINDS = ("crack", "crease", "scratch", "spot", "dust", "hair", "torn")  # drawing order
+HELD_OUT_SEED = 21_000_021
+TONES = ("grey", "sepia", "colour")
+
+
+@dataclass(frozen=True)
+class DamageConfig:
+    """Probabilities and ranges of `damage` (see the module doc for what each one means).
+
+    ``*_prob`` are probabilities; `Range` fields are sampled uniformly per sample (``*_count``
+    as integers, inclusive; crack width, dust and spot radius log-uniformly); ``*_colours``
+    are the shares of the colour choices listed in the module doc.
+    """
+
+    clean_prob: float = 0.2
+    tones: tuple[float, float, float] = (0.35, 0.3, 0.35)
+    saturation: Range = (0.2, 0.8)
+    cast: Range = (0.0, 0.2)
+    contrast: Range = (0.55, 0.95)
+    black: Range = (0.0, 0.15)
+    white: Range = (0.8, 1.0)
+    mount_prob: float = 0.1
+    stain_prob: float = 0.2
+    stain_opacity: Range = (0.1, 0.35)
+    age_blur_prob: float = 0.5
+    age_blur: Range = (0.4, 1.2)
+    age_grain_prob: float = 0.6
+    age_grain: Range = (2.0, 10.0)
+    crack_prob: float = 0.5
+    crack_count: Range = (1, 4)
+    crack_branches: Range = (0, 4)
+    crack_width: Range = (1.0, 15.0)
+    crack_network_prob: float = 0.35
+    crack_cell: Range = (16.0, 64.0)
+    crack_keep: Range = (0.3, 1.0)
+    crack_colours: tuple[float, float, float] = (0.7, 0.2, 0.1)
+    scratch_prob: float = 0.45
+    scratch_count: Range = (1, 5)
+    scratch_length: Range = (0.3, 1.0)
+    scratch_width: Range = (1.0, 3.0)
+    scratch_sag: Range = (0.0, 0.04)
+    scratch_bright_prob: float = 0.6
+    crease_prob: float = 0.15
+    crease_count: Range = (1, 2)
+    crease_width: Range = (1.0, 3.0)
+    crease_opacity: Range = (0.35, 0.8)
+    dust_prob: float = 0.5
+    dust_count: Range = (3, 40)
+    dust_radius: Range = (1.0, 3.0)
+    dust_dark_prob: float = 0.6
+    hair_prob: float = 0.25
+    hair_count: Range = (1, 4)
+    hair_length: Range = (15.0, 90.0)
+    hair_curl: Range = (0.02, 0.15)
+    hair_dark_prob: float = 0.7
+    spot_prob: float = 0.25
+    spot_count: Range = (1, 12)
+    spot_radius: Range = (1.5, 8.0)
+    spot_colours: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    torn_prob: float = 0.15
+    torn_depth: Range = (0.04, 0.25)
+    torn_corner_prob: float = 0.6
+    torn_colours: tuple[float, float, float, float] = (0.35, 0.35, 0.2, 0.1)
+    scan_blur_prob: float = 0.7
+    scan_blur: Range = (0.3, 0.9)
+    scan_grain_prob: float = 0.5
+    scan_grain: Range = (1.0, 5.0)
+    jpeg_prob: float = 0.5
+    jpeg_quality: Range = (50, 95)
+    min_change: float = 0.04
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if name.endswith("_prob") and not 0.0 <= value <= 1.0:
+                raise TrainingDataError(f"damage.{name} must be in [0, 1], got {value!r}")
+            if name in ("tones",) or name.endswith("_colours"):
+                if min(value) < 0 or not math.isclose(sum(value), 1.0, abs_tol=1e-6):
+                    raise TrainingDataError(f"damage.{name} must be shares summing to 1")
+            elif isinstance(value, tuple) and not 0.0 <= value[0] <= value[1]:
+                raise TrainingDataError(f"damage.{name} must be (low, high), got {value!r}")
+        if self.clean_prob < 1.0 and not any(self.probability(k) for k in KINDS):
+            raise TrainingDataError("damage: some <kind>_prob must be > 0 unless clean_prob=1")
+
+    def probability(self, kind: str) -> float:
+        return float(getattr(self, f"{kind}_prob"))
+
+    def kind_probability(self, kind: str) -> float:
+        """The share of all samples that hold `kind` (including the fallback draw)."""
+        probs = np.array([self.probability(k) for k in KINDS])
+        none = float(np.prod(1.0 - probs))
+        own = self.probability(kind)
+        return (1.0 - self.clean_prob) * (own + none * own / probs.sum())
+
+    def only(self, *kinds: str, **changes: Any) -> DamageConfig:
+        """This config with exactly `kinds` in every sample (no clean samples)."""
+        probs = {f"{k}_prob": float(k in kinds) for k in KINDS}
+        return dataclasses.replace(self, clean_prob=0.0, **{**probs, **changes})
+
+    @classmethod
+    def held_out(cls) -> DamageConfig:
+        """The benchmark's generator: other ranges than training (see the module doc)."""
+        return cls(
+            tones=(0.2, 0.5, 0.3),
+            contrast=(0.45, 0.8),
+            jpeg_quality=(35, 80),
+            crack_width=(2.0, 20.0),
+            crack_cell=(24.0, 96.0),
+            crack_colours=(0.5, 0.3, 0.2),
+            scratch_width=(1.0, 4.0),
+            scratch_sag=(0.03, 0.08),
+            scratch_bright_prob=0.35,
+            crease_width=(2.0, 4.0),
+            dust_radius=(1.5, 4.0),
+            hair_length=(30.0, 120.0),
+            hair_curl=(0.08, 0.25),
+            spot_radius=(3.0, 12.0),
+            torn_depth=(0.1, 0.3),
+            torn_colours=(0.2, 0.3, 0.3, 0.2),
+        )
+
+
+@dataclass(frozen=True)
+class DamageInfo:
+    """What `damage` drew: ``(name, parameters)`` per ageing step, damage kind and scan
+    step, in the order applied, and the labelled share of pixels."""
+
+    ageing: tuple[tuple[str, dict[str, Any]], ...]
+    damage: tuple[tuple[str, dict[str, Any]], ...]
+    scan: tuple[tuple[str, dict[str, Any]], ...]
+    coverage: float
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.damage)
+
+
+def _tone(image, rng, cfg: DamageConfig):
+    tone = pick(rng, cfg.tones)
+    luma = ops.luma(image)[..., None]
+    if TONES[tone] == "grey":  # a faint cool or warm cast: no print is neutral grey
+        tint = 1.0 + rng.uniform(-0.03, 0.03, 3)
+        return luma * tint, {"tone": "grey"}
+    if TONES[tone] == "sepia":
+        tint = np.array([1.0, uniform(rng, (0.82, 0.92)), uniform(rng, (0.6, 0.75))])
+        return luma * tint, {"tone": "sepia", "tint": tuple(tint)}
+    keep, cast = uniform(rng, cfg.saturation), uniform(rng, cfg.cast)
+    gains = 1.0 + cast * rng.uniform(-1.0, 1.0, 3)  # dyes fade unevenly: a colour cast
+    return (luma + keep * (image - luma)) * gains, {"tone": "colour", "keep": keep}
+
+
+def _levels(image, rng, cfg: DamageConfig):
+    contrast, black, white = (uniform(rng, r) for r in (cfg.contrast, cfg.black, cfg.white))
+    mean = float(image.mean())
+    flat = mean + contrast * (image - mean)
+    return black + (white - black) * flat, {"contrast": contrast, "black": black, "white": white}
+
+
+def _stain(image, rng, cfg: DamageConfig):
+    """A soft brownish blotch with a smooth random outline (unlabelled: module doc)."""
+    shape = image.shape[:2]
+    field = shapes.smooth_field(rng, shape, uniform(rng, (0.3, 0.8)) * min(shape))
+    level, opacity = uniform(rng, (0.55, 0.75)), uniform(rng, cfg.stain_opacity)
+    alpha = np.clip((field - level) * 8.0, 0.0, 1.0)[..., None] * opacity
+    brown = rgb(rng, *_BROWN)
+    return image + alpha * (image * brown / brown.max() - image), {"opacity": opacity}
+
+
+def _mount(image, rng, cfg: DamageConfig):
+    """A straight or oval mount or scan border (black, dark or cream), not damage: so that
+    the clean edges of a frame (old_photos g and h) are not taken for a torn corner."""
+    height, width = image.shape[:2]
+    rows, cols = np.indices((height, width), dtype=np.float32)
+    margin = uniform(rng, (0.02, 0.08)) * min(height, width)
+    oval = bool(rng.random() < 0.4)
+    if oval:  # normalised radius of an inscribed ellipse, 1 at its rim
+        ry, rx = height / 2 - margin, width / 2 - margin
+        outside = np.hypot((rows - height / 2) / ry, (cols - width / 2) / rx) - 1.0
+        alpha = np.clip(outside * min(rx, ry) + 0.5, 0.0, 1.0)
+    else:
+        inset = np.minimum.reduce([rows, cols, height - 1 - rows, width - 1 - cols])
+        alpha = np.clip(margin + 0.5 - inset, 0.0, 1.0)
+    colour = rgb(rng, *((0.0, 0.0, 0.0), (0.12, 0.11, 0.1)) if rng.random() < 0.7 else _BROWN)
+    blended = image + alpha[..., None] * (colour - image)
+    return blended, {"margin": margin, "oval": oval}
+
+
+def _grain(image, rng, cfg: DamageConfig):
+    """Film grain shared by the channels: per-channel (chroma) grain costs three more FFT
+    fields (≈10 ms at 256²) and the scan noise adds channel noise anyway."""
+    scaling = rng.uniform(0.4, 1.0, 4)
+    params = {
+        "sigma": uniform(rng, cfg.age_grain),
+        "size": uniform(rng, (0.5, 1.0)),
+        "strength": uniform(rng, (0.5, 0.9)),
+        "chroma": 0.0,
+        "scaling": tuple(float(s) for s in scaling / scaling.max()),
+    }
+    return ops.film_grain(image, rng, **params), params
+
+
+def age(clean: np.ndarray, rng: np.random.Generator, cfg: DamageConfig):
+    """The undamaged old-looking photo and its steps: tone, levels, stain, blur, grain."""
+    image, params = _tone(clean, rng, cfg)
+    steps = [("tone", params)]
+    image, params = _levels(image, rng, cfg)
+    steps.append(("levels", params))
+    for name, step in (("stain", _stain), ("mount", _mount)):
+        if rng.random() < cfg.probability(name):
+            image, params = step(image, rng, cfg)
+            steps.append((name, params))
+    if rng.random() < cfg.age_blur_prob:
+        sigma = uniform(rng, cfg.age_blur)
+        image = ops.gaussian_blur(image.astype(np.float32), sigma)
+        steps.append(("blur", {"sigma": sigma}))
+    if rng.random() < cfg.age_grain_prob:
+        image, params = _grain(image.astype(np.float32), rng, cfg)
+        steps.append(("grain", params))
+    return np.clip(image, 0.0, 1.0).astype(np.float32), tuple(steps)
+
+
+def _choose(rng: np.random.Generator, cfg: DamageConfig) -> list[str]:
+    if rng.random() < cfg.clean_prob:
+        return []
+    chosen = [kind for kind in KINDS if rng.random() < cfg.probability(kind)]
+    if not chosen:  # a damaged sample holds something
+        chosen = [KINDS[pick(rng, [cfg.probability(kind) for kind in KINDS])]]
+    return chosen
+
+
+def _scan(image, rng, cfg: DamageConfig):
+    """Scanner blur, noise and JPEG over photo and damage alike, then 8-bit quantisation."""
+    steps = []
+    if rng.random() < cfg.scan_blur_prob:
+        sigma = uniform(rng, cfg.scan_blur)
+        image = ops.gaussian_blur(image, sigma)
+        steps.append(("blur", {"sigma": sigma}))
+    if rng.random() < cfg.scan_grain_prob:
+        # Scanner noise, softened by its optics; one field shared by the channels mostly.
+        sigma, scale = uniform(rng, cfg.scan_grain), uniform(rng, (0.4, 0.8))
+        shared = bool(rng.random() < 0.7)
+        image = ops.blurred_noise(image, rng, sigma, scale, shared)
+        steps.append(("noise", {"sigma": sigma, "scale": scale, "shared": shared}))
+    image = np.clip(image, 0.0, 1.0)
+    if rng.random() < cfg.jpeg_prob:
+        quality = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
+        image = ops.jpeg(image, quality)
+        steps.append(("jpeg", {"quality": quality}))
+    return ops.to_uint8(image).astype(np.float32) / np.float32(255.0), tuple(steps)
+
+
+def damage(
+    clean: np.ndarray, rng: np.random.Generator, config: DamageConfig | None = None
+) -> tuple[np.ndarray, np.ndarray, DamageInfo]:
+    """An aged, damaged, scanned copy of `clean` (float32 H×W×3 in [0, 1]), its label (uint8
+    H×W, 1 = damage to inpaint) and what was drawn. Deterministic in `rng`'s state; the
+    first draws are `age`'s, so ``age(clean, same_rng_state, cfg)`` gives the picture under
+    the damage."""
+    cfg = config or DamageConfig()
+    clean = np.ascontiguousarray(clean, np.float32)
+    if clean.ndim != 3 or clean.shape[2] != 3:
+        raise ValueError(f"damage needs an H×W×3 image, got shape {clean.shape}")
+    shape = clean.shape[:2]
+    aged, ageing = age(clean, rng, cfg)
+    image, label = aged, np.zeros(shape, bool)
+    drawn = []
+    for kind in _choose(rng, cfg):
+        layers, params = DRAW[kind](shape, rng, cfg)
+        for coverage, colour, opacity in layers:
+            alpha = (coverage * np.float32(opacity))[..., None]
+            image = image + alpha * (np.asarray(colour, np.float32) - image)
+            label |= coverage > 0.5
+        drawn.append((kind, params))
+    if drawn:  # damage the colour of what lies under it changed nothing to find or fill
+        label &= np.abs(image - aged).max(axis=2) > cfg.min_change
+    image, scan = _scan(image, rng, cfg)
+    info = DamageInfo(ageing, tuple(drawn), scan, float(label.mean()))
+    return image, label.astype(np.uint8), info
