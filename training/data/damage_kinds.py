@@ -5,14 +5,15 @@ kinds, their ranges and the label rule, and `damage_shapes` for the geometry."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from training.data import damage_shapes as shapes
 
-if TYPE_CHECKING:
-    from training.data.damage import DamageConfig
+# The kinds read a `training.data.damage.DamageConfig`, which imports this module: named
+# here only in words, so the two modules do not import each other.
+DamageConfig = Any
 
 Range = tuple[float, float]
 Layer = tuple[np.ndarray, np.ndarray, float]  # coverage H×W, colour (3,) or H×W×3, opacity
