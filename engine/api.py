@@ -5,7 +5,8 @@ this module does not import torch (an application's window can appear first); th
 restoration, `preload()` or `available_devices()` loads it.
 
 Each task call takes an H×W×3 uint8 or uint16 RGB array and returns a new array of
-the same shape and dtype (the input is never modified). Progress is reported through a
+the same shape and dtype (the input is never modified); `detect_damage` returns a bool
+H×W mask instead. Progress is reported through a
 callback, cancellation is requested with a `CancelToken` and honoured between tiles, and
 every failure is an `EngineError` subclass — never a string to parse. The pixel policies
 the application shares live here too: bit-depth conversion, is a photo grey or coloured.
@@ -41,6 +42,7 @@ from engine.options import (
     MAX_DENOISE_STRENGTH,
     ColorizeRequest,
     DenoiseRequest,
+    DetectRequest,
     DeviceKind,
     InpaintRequest,
     ModelInfo,
@@ -55,7 +57,9 @@ from engine.run import (
     available_devices,
     colorize,
     denoise,
+    detect_damage,
     detect_scratches,
+    has_model,
     inpaint,
     installed_models,
     preload,
@@ -72,6 +76,7 @@ __all__ = [
     "Cancelled",
     "ColorizeRequest",
     "DenoiseRequest",
+    "DetectRequest",
     "DeviceKind",
     "DeviceUnavailable",
     "EngineError",
@@ -97,8 +102,10 @@ __all__ = [
     "colourfulness",
     "convert_depth",
     "denoise",
+    "detect_damage",
     "detect_scratches",
     "has_colour",
+    "has_model",
     "inpaint",
     "installed_models",
     "is_grey",

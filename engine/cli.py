@@ -1,8 +1,10 @@
 """Command line: `python -m engine TASK INPUT... [-o OUTPUT]` for every registered task.
 
-Single files or whole folders. A bad file in a batch is reported on one line and skipped;
-the exit code is 0 when everything was restored, 1 when some file failed, 2 for a usage
-problem or when nothing can run (no model, no such device).
+Single files or whole folders. `detect` writes a mask PNG per image (white = damage);
+`inpaint --auto-mask` detects the damage, then fills it (`engine.cli_jobs`). A bad file in
+a batch is reported on one line and skipped; the exit code is 0 when everything was
+restored, 1 when some file failed, 2 for a usage problem or when nothing can run (no model,
+no such device).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import api
+from engine import api, cli_jobs
 from engine.tasks import TaskSpec, get_task, task_names
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -46,7 +48,8 @@ def _positive(kind: type):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m engine", description="Restore photos: denoise, inpaint or colorize."
+        prog="python -m engine",
+        description="Restore photos: denoise, inpaint or colorize; detect damage (a mask).",
     )
     parser.add_argument("task", choices=task_names())
     parser.add_argument("inputs", nargs="+", type=Path, help="image files and/or folders")
@@ -54,12 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         type=Path,
-        help="output file (one input) or folder; default for one file: NAME-restored.EXT beside it",
+        help="output file (one input) or folder; default for one file: NAME-restored.EXT "
+        "beside it (detect: NAME-mask.png)",
     )
     parser.add_argument(
         "--mask",
         type=Path,
         help="inpaint: mask image (white = hole) or a folder of masks named like the inputs",
+    )
+    parser.add_argument(
+        "--auto-mask",
+        action="store_true",
+        help="inpaint: detect the damage (cracks, scratches, dust, tears) and fill it",
+    )
+    parser.add_argument(
+        "--sensitivity",
+        type=float,
+        default=0.5,
+        help="detect, inpaint --auto-mask: 0..1, higher marks fainter damage (default 0.5)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     parser.add_argument(
@@ -115,29 +130,45 @@ def _expand(inputs: list[Path]) -> list[Path]:
     return files
 
 
-def default_output(source: Path) -> Path:
-    """NAME-restored.EXT beside `source` (PNG where EXT cannot be written), never an
-    existing file: NAME-restored-2.EXT and so on."""
-    suffix = source.suffix if api.is_supported_image_path(source) else ".png"
-    candidate = source.with_name(f"{source.stem}-restored{suffix}")
+def default_output(source: Path, tag: str = "restored", suffix: str | None = None) -> Path:
+    """NAME-restored.EXT beside `source` (PNG where EXT cannot be written; `tag` and
+    `suffix` for other results: NAME-mask.png), never an existing file: NAME-restored-2.EXT
+    and so on."""
+    if suffix is None:
+        suffix = source.suffix if api.is_supported_image_path(source) else ".png"
+    candidate = source.with_name(f"{source.stem}-{tag}{suffix}")
     number = 2
     while candidate.exists():
-        candidate = source.with_name(f"{source.stem}-restored-{number}{suffix}")
+        candidate = source.with_name(f"{source.stem}-{tag}-{number}{suffix}")
         number += 1
     return candidate
 
 
 def plan_jobs(
-    inputs: list[Path], output: Path | None, mask: Path | None, needs_mask: bool
+    inputs: list[Path],
+    output: Path | None,
+    mask: Path | None,
+    needs_mask: bool,
+    *,
+    writes_mask: bool = False,
 ) -> list[Job]:
+    """One job per input image. `writes_mask`: the results are mask PNGs (`detect`), named
+    NAME-mask.png beside a single input, NAME.png in an output folder (what `--mask FOLDER`
+    reads back)."""
     files = _expand(inputs)
     if output is None:
         if len(files) != 1 or inputs[0].is_dir():
             raise UsageError("several images are restored, so -o must name an output folder")
-        output = default_output(files[0])
+        output = (
+            default_output(files[0], "mask", cli_jobs.MASK_SUFFIX)
+            if writes_mask
+            else default_output(files[0])
+        )
     single = len(files) == 1 and not inputs[0].is_dir() and not output.is_dir()
     if single and not api.is_supported_image_path(output):
         raise UsageError(f"output {output} needs an image suffix (.png, .jpg, .tif, ...)")
+    if single and writes_mask and output.suffix.lower() != cli_jobs.MASK_SUFFIX:
+        raise UsageError(f"masks are written as PNG: -o {output} must end in .png")
     if not single and api.is_supported_image_path(output):
         raise UsageError(f"several images are restored, so -o must be a folder, not {output}")
     if needs_mask and mask is None:
@@ -146,7 +177,8 @@ def plan_jobs(
         raise UsageError(f"no such mask file or folder: {mask}")
     jobs, claimed = [], {}
     for source in files:
-        target = output if single else output / source.name
+        name = source.stem + cli_jobs.MASK_SUFFIX if writes_mask else source.name
+        target = output if single else output / name
         if target.resolve() == source.resolve():
             raise UsageError(f"refusing to overwrite the input {source}; choose another output")
         if target in claimed:
@@ -209,12 +241,12 @@ def _request(spec: TaskSpec, job: Job, args: argparse.Namespace, shape: tuple[in
 def _run_one(job: Job, args: argparse.Namespace, options: api.RunOptions, bar: ProgressBar) -> None:
     spec = get_task(args.task)
     loaded = api.read_image(job.source, max_pixels=int(args.max_megapixels * 1e6))
-    request = _request(spec, job, args, loaded.pixels.shape[:2])
+    own = cli_jobs.uses_detector(spec, args)  # the detector makes its request (and the mask)
+    request = None if own else _request(spec, job, args, loaded.pixels.shape[:2])
     bar.start(job.source.name)
-    result = api.run_task(spec.name, loaded.pixels, request, options=options, progress=bar)
+    result = cli_jobs.compute(spec, loaded.pixels, request, args, options, bar)
     bar.finish()
-    job.target.parent.mkdir(parents=True, exist_ok=True)
-    api.write_image(job.target, result, alpha=loaded.alpha, meta=loaded.meta)
+    cli_jobs.write_result(spec, job.target, result, loaded)
 
 
 def _reason(exc: BaseException, source: Path) -> str:
@@ -234,12 +266,17 @@ def main(argv: list[str] | None = None) -> int:
         weights=args.weights,
         precision=api.Precision(args.precision),
     )
+    spec = get_task(args.task)
     try:
-        needs_mask = "mask" in get_task(args.task).settings
-        jobs = plan_jobs(args.inputs, args.output, args.mask, needs_mask)
-    except UsageError as exc:
+        cli_jobs.check_options(spec, args)
+        needs_mask = "mask" in spec.settings and not args.auto_mask
+        jobs = plan_jobs(
+            args.inputs, args.output, args.mask, needs_mask, writes_mask=spec.returns_mask
+        )
+    except (UsageError, cli_jobs.OptionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    cli_jobs.note_fallback(spec, args, options)
     bar = ProgressBar(enabled=not args.quiet)
     failed = 0
     started = time.monotonic()

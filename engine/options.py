@@ -141,3 +141,16 @@ class ColorizeRequest:
         object.__setattr__(self, "strength", _unit_number("strength", self.strength))
 
     variant = "blind"
+
+
+@dataclass(frozen=True)
+class DetectRequest:
+    """Damage detection settings: sensitivity 0..1, higher marks fainter damage (and more
+    false alarms); 0.5 is the model's own threshold (`engine.tasks.detect`)."""
+
+    sensitivity: float = 0.5
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sensitivity", _unit_number("sensitivity", self.sensitivity))
+
+    variant = "blind"

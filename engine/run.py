@@ -21,6 +21,7 @@ from engine.errors import EngineError, InvalidRequest, OutOfMemory, UnsupportedI
 from engine.options import (
     ColorizeRequest,
     DenoiseRequest,
+    DetectRequest,
     DeviceKind,
     InpaintRequest,
     ModelInfo,
@@ -170,6 +171,8 @@ def run_model(
     """A loaded task model's run on a checked image, with the policies every task keeps
     (the trainers' validation calls this too, so it scores exactly what users get)."""
     result = _drive(spec.name, model.run(image, request, plan=plan, cancel=cancel), progress)
+    if spec.returns_mask:
+        return result  # a bool H×W mask: the pixel policies are about pictures
     if spec.keeps_grey and image.dtype != np.float32 and is_grey(image):
         # A grey scan stays grey: the network's result is grey up to rounding and its
         # channel mean is exact.
@@ -236,6 +239,44 @@ def detect_scratches(
 
     image = check_image(image)
     return _detect(image, _unit_number("sensitivity", sensitivity), cancel)
+
+
+def has_model(task: str, options: RunOptions = RunOptions()) -> bool:
+    """Whether `task` has a model to run: `options.weights`, or an entry in the manifest
+    (a broken entry still counts: running it then says what is wrong)."""
+    if options.weights is not None:
+        return True
+    from engine.errors import ModelUnavailable
+    from engine.weights import Manifest
+
+    try:
+        manifest = Manifest.load(options.resources)
+    except ModelUnavailable:
+        return False
+    return any(entry.task == task for entry in manifest.entries)
+
+
+def detect_damage(
+    image: np.ndarray,
+    *,
+    sensitivity: float = 0.5,
+    options: RunOptions = RunOptions(),
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """Propose a mask (bool H×W, True = damage to inpaint) of cracks, scratches, dust,
+    spots and tears; sensitivity 0..1, higher marks fainter damage (0.5: the model's own
+    threshold, see `engine.tasks.detect.probability_threshold`).
+
+    Runs the learned detector (the `detect` task) when one is installed or
+    `options.weights` names one; otherwise falls back to the classical `detect_scratches`
+    (morphology: it also marks eyes and lips), a stop-gap until the detector ships.
+    """
+    request = DetectRequest(sensitivity=sensitivity)
+    image = check_image(image)
+    if has_model("detect", options):
+        return run_task("detect", image, request, options=options, progress=progress, cancel=cancel)
+    return detect_scratches(image, sensitivity=request.sensitivity, cancel=cancel)
 
 
 def preload() -> None:

@@ -19,6 +19,11 @@ TINY = {
 }
 
 
+# The damage detector is kept out of `tiny_resources`: with a detector installed,
+# `api.detect_damage` runs it instead of the classical detector other tests rely on.
+TINY_DETECT = ("detect_unet", {"base_channels": 4, "fine_channels": 4})
+
+
 def make_weights(path: Path, task: str, seed: int = 0) -> Path:
     arch, kwargs, resolution = TINY[task]
     torch.manual_seed(seed)
@@ -34,14 +39,19 @@ def tiny_weights(tmp_path_factory) -> dict[str, Path]:
     return {task: make_weights(folder / f"{task}.pt", task) for task in TINY}
 
 
-@pytest.fixture(scope="session")
-def tiny_resources(tmp_path_factory, tiny_weights) -> Path:
-    """A resources/ folder with a manifest vouching for the tiny weights."""
-    root = tmp_path_factory.mktemp("resources")
+def make_detect_weights(path: Path, seed: int = 0, meta: dict | None = None) -> Path:
+    arch, kwargs = TINY_DETECT
+    torch.manual_seed(seed)
+    save_weights(path, build_arch(arch, **kwargs).eval(), task="detect", meta=meta)
+    return path
+
+
+def make_resources(root: Path, weights: dict[str, Path]) -> Path:
+    """A resources/ folder at `root` whose manifest vouches for `weights` (task -> file)."""
     weights_dir = root / "weights"
-    weights_dir.mkdir()
+    weights_dir.mkdir(parents=True)
     entries = []
-    for task, path in tiny_weights.items():
+    for task, path in weights.items():
         target = weights_dir / path.name
         target.write_bytes(path.read_bytes())
         entries.append(
@@ -49,6 +59,25 @@ def tiny_resources(tmp_path_factory, tiny_weights) -> Path:
         )
     write_manifest(weights_dir, entries)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_resources(tmp_path_factory, tiny_weights) -> Path:
+    """A resources/ folder with a manifest vouching for the tiny weights."""
+    return make_resources(tmp_path_factory.mktemp("resources"), tiny_weights)
+
+
+@pytest.fixture(scope="session")
+def tiny_detect_weights(tmp_path_factory) -> Path:
+    """A tiny random-weight damage detector (probabilities near 0.5 everywhere)."""
+    return make_detect_weights(tmp_path_factory.mktemp("detect") / "detect.pt")
+
+
+@pytest.fixture(scope="session")
+def tiny_detect_resources(tmp_path_factory, tiny_weights, tiny_detect_weights) -> Path:
+    """`tiny_resources` plus the tiny damage detector."""
+    root = tmp_path_factory.mktemp("resources_detect")
+    return make_resources(root, {**tiny_weights, "detect": tiny_detect_weights})
 
 
 @pytest.fixture(autouse=True)

@@ -15,14 +15,14 @@ from torch.nn.parallel import DistributedDataParallel
 
 from engine.archs import build_arch
 from engine.devices import resolve_device
+from training import detect_hooks, real_denoise_hooks  # noqa: F401  (register their HOOKS)
 from training import distributed as dist_utils
 from training.checkpoint import checkpoint_path, load_checkpoint
 from training.config import TrainConfig
 from training.data import CropDataset, build_dataset, scan_images, split_train_val
 from training.errors import TrainingError
 from training.losses import AdversarialLoss, GeneratorLoss, PerceptualLoss
-from training.real_denoise_hooks import HOOKS  # with "denoise_real" registered
-from training.tasks import TaskHooks
+from training.tasks import HOOKS, TaskHooks
 from training.vgg import load_vgg16
 
 

@@ -49,6 +49,14 @@ DEFAULT_MODELS: dict[str, tuple[str, dict, str, dict]] = {
         "colorize_patchgan",
         {"base_channels": 64},
     ),
+    # The critic is never run at the default adversarial weight 0 (a small one is built, on
+    # the photo plus the damage probability, for a recipe that turns it on).
+    "detect": (
+        "detect_unet",
+        {"base_channels": 16, "deep_blocks": 2, "fine_channels": 16},
+        "detect_patchgan",
+        {"base_channels": 16},
+    ),
 }
 
 

@@ -21,7 +21,7 @@ from training.vgg import VGG16Features
 l1 = F.l1_loss
 mse = F.mse_loss
 
-TASKS = ("inpaint", "colorize", "denoise")
+TASKS = ("inpaint", "colorize", "denoise", "detect")
 
 
 class AdversarialLoss:
@@ -93,6 +93,19 @@ def hole_mse(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
     squared = ((pred - target) ** 2 * mask).sum(dim=(1, 2, 3))
     area = mask.sum(dim=(1, 2, 3)) * pred.shape[1]
     return (squared / area.clamp_min(1.0)).mean()
+
+
+def soft_dice(logits: Tensor, target: Tensor, smooth: float = 1.0) -> Tensor:
+    """1 - soft Dice of sigmoid(`logits`) against a 0/1 `target`, pooled over the batch.
+
+    Pooled, not per image: a fifth of the detector's samples hold no damage, and the Dice
+    of an empty label is all smoothing; over the batch, the few damage pixels weigh as much
+    as the many clean ones (which plain BCE lets dominate).
+    """
+    probability = torch.sigmoid(logits.float())
+    target = target.float()
+    overlap = (probability * target).sum()
+    return 1.0 - (2.0 * overlap + smooth) / (probability.sum() + target.sum() + smooth)
 
 
 def total_variation(x: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -169,6 +182,8 @@ class LossWeights:
         hole_mse: mean squared error over the hole's pixels alone (inpainting; needs a mask):
             exactly what hole PSNR scores, with no gradient spent on pixels the composite
             replaces by the known ones anyway.
+        bce: binary cross-entropy of logits against a 0/1 target (damage detection).
+        dice: `soft_dice` of logits against a 0/1 target (damage detection).
     """
 
     adversarial: float = 0.0
@@ -179,6 +194,8 @@ class LossWeights:
     tv: float = 0.0
     mse: float = 0.0
     hole_mse: float = 0.0
+    bce: float = 0.0
+    dice: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -192,7 +209,7 @@ class LossWeights:
 
     @classmethod
     def for_task(cls, task: str) -> LossWeights:
-        """The default weights of ``task`` ("inpaint", "colorize" or "denoise")."""
+        """The default weights of ``task`` ("inpaint", "colorize", "denoise" or "detect")."""
         if task == "inpaint":
             # Liu et al. 2018 (partial convolutions) ratios, with a light adversarial term.
             return cls(
@@ -202,6 +219,8 @@ class LossWeights:
             return cls(adversarial=1.0, l1=100.0)  # pix2pix's λ = 100
         if task == "denoise":
             return cls(adversarial=0.01, l1=1.0, perceptual=0.01)
+        if task == "detect":  # segmentation: no critic (a mask has no texture to judge)
+            return cls(bce=1.0, dice=1.0)
         raise TrainingError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
 
     @property
@@ -290,6 +309,10 @@ class GeneratorLoss:
             if mask is None:
                 raise TrainingError("the hole_mse loss needs the hole mask")
             terms["hole_mse"] = hole_mse(pred, target, mask)
+        if w.bce > 0:  # in float32: autocast's float16 logits would saturate the loss
+            terms["bce"] = F.binary_cross_entropy_with_logits(pred.float(), target.float())
+        if w.dice > 0:
+            terms["dice"] = soft_dice(pred, target)
         total = sum((getattr(w, name) * value for name, value in terms.items()), pred.new_zeros(()))
         # One device sync for all the logged values instead of one per term.
         values = torch.stack([t.detach().float() for t in terms.values()]).tolist()

@@ -166,3 +166,57 @@ def colourfulness(rgb: ArrayLike) -> float:
     std = math.sqrt(float(rg.std()) ** 2 + float(yb.std()) ** 2)
     mean = math.sqrt(float(rg.mean()) ** 2 + float(yb.mean()) ** 2)
     return std + 0.3 * mean
+
+
+# --- damage detection ------------------------------------------------------------------
+
+DAMAGE_TOLERANCE = 3  # pixels: a mask this close to the damage still serves the inpainter
+
+
+def _within(mask: np.ndarray, tolerance: float) -> np.ndarray:
+    """The pixels within `tolerance` (Euclidean) of a True pixel of `mask`."""
+    if not mask.any():
+        return np.zeros(mask.shape, bool)
+    distance = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return distance <= tolerance
+
+
+def damage_counts(
+    predicted: ArrayLike, truth: ArrayLike, tolerance: float = DAMAGE_TOLERANCE
+) -> dict[str, float]:
+    """Pixel counts of a predicted damage mask against the true one (H×W, nonzero = damage),
+    which add up over images: `damage_scores` turns a sum (or a mean) of them into scores.
+
+    With tolerance, a predicted pixel is a hit when a true pixel lies within `tolerance` px,
+    and a true pixel is found when a predicted one does (a mask one pixel off a 1-px
+    scratch still guides the inpainter; and labels' edges are uncertain by a pixel).
+    ``intersection`` and ``union`` are exact, for the IoU.
+    """
+    pred, true = to_hwc(predicted) > 0.5, to_hwc(truth) > 0.5
+    if pred.shape != true.shape or pred.ndim != 2:
+        raise ValueError(f"H×W masks of one size expected, got {pred.shape} and {true.shape}")
+    return {
+        "predicted": float(pred.sum()),
+        "hits": float((pred & _within(true, tolerance)).sum()),
+        "true": float(true.sum()),
+        "found": float((true & _within(pred, tolerance)).sum()),
+        "intersection": float((pred & true).sum()),
+        "union": float((pred | true).sum()),
+        "pixels": float(pred.size),
+    }
+
+
+def damage_scores(counts: dict[str, float]) -> dict[str, float]:
+    """Precision, recall and F1 with tolerance, exact IoU, and the share of pixels flagged,
+    from `damage_counts` (of one image, or summed/averaged over many: pooled scores).
+
+    Empty cases: nothing predicted is precision 1 (no false alarm), nothing to find is
+    recall 1; an image with no damage and nothing flagged scores 1 throughout.
+    """
+    precision = counts["hits"] / counts["predicted"] if counts["predicted"] else 1.0
+    recall = counts["found"] / counts["true"] if counts["true"] else 1.0
+    total = precision + recall
+    f1 = 2 * precision * recall / total if total else 0.0
+    iou = counts["intersection"] / counts["union"] if counts["union"] else 1.0
+    flagged = counts["predicted"] / counts["pixels"] if counts["pixels"] else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "iou": iou, "flagged": flagged}

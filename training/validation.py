@@ -27,12 +27,12 @@ from engine.tasks import TaskSpec, get_task
 from engine.tasks.base import InferenceModel, decode_rgb, from_unit, to_unit
 from engine.tiling import TilePlan
 from training.data import CropDataset
-from training.metrics import colourfulness, psnr, ssim
+from training.metrics import colourfulness, damage_counts, damage_scores, psnr, ssim
 
 Sample = dict[str, torch.Tensor]
 
 # The metric each task's best checkpoint is chosen by (higher is better).
-PRIMARY_METRICS = {"inpaint": "psnr_hole"}
+PRIMARY_METRICS = {"inpaint": "psnr_hole", "detect": "f1"}
 DEFAULT_PRIMARY_METRIC = "psnr"
 
 
@@ -75,7 +75,7 @@ class Case:
 
     image: np.ndarray  # H×W×3: float32 on [0, 1] where the task accepts it, else uint8
     request: Any  # the task's settings (engine.options), defaults but for the hole mask
-    target: np.ndarray  # the clean crop, float32 H×W×3 on [0, 1]
+    target: np.ndarray  # the clean crop, float32 H×W×3 on [0, 1]; a mask task's bool label
     hole: np.ndarray | None  # bool H×W (True = hole) for inpainting
     sample: Sample  # the dataset's tensors for this index (for the sample grid)
 
@@ -83,9 +83,10 @@ class Case:
 def validation_case(task: str, dataset: CropDataset, index: int) -> Case:
     """`dataset[index]`, drawn the same way, plus the clean crop it was made from.
 
-    A sample whose input is an RGB picture (denoising) gives the engine that degraded
-    picture; otherwise the engine gets the clean crop, as a user's photo: inpainting's holes
-    come from the mask, and a colorizer reads only the luminance.
+    A sample whose input is an RGB picture (denoising, damage detection) gives the engine
+    that degraded picture; otherwise the engine gets the clean crop, as a user's photo:
+    inpainting's holes come from the mask, and a colorizer reads only the luminance. A task
+    that returns a mask is scored against the sample's label.
     """
     spec = engine_task(task)
     rng = dataset.rng(index)
@@ -98,14 +99,18 @@ def validation_case(task: str, dataset: CropDataset, index: int) -> Case:
     image = unit if spec.accepts_float else from_unit(unit, np.dtype(np.uint8))
     hole = sample["mask"][0].numpy() > 0.5 if "mask" in sample else None
     settings = {"mask": hole} if "mask" in spec.settings else {}
-    return Case(image, spec.request(**settings), clean, hole, sample)
+    target = sample["target"][0].numpy() > 0.5 if spec.returns_mask else clean
+    return Case(image, spec.request(**settings), target, hole, sample)
 
 
 def score(
     output: np.ndarray, target: np.ndarray, hole: np.ndarray | None, colour: bool
 ) -> dict[str, float]:
     """One image's metrics: PSNR and SSIM, inside the hole too when there is one, and the
-    colourfulness of output and truth for a task that adds colour."""
+    colourfulness of output and truth for a task that adds colour; for a mask task, the
+    pixel counts `summarise` pools into precision, recall, F1 and IoU."""
+    if output.dtype == bool:
+        return damage_counts(output, target)
     unit = np.clip(output, 0.0, 1.0) if output.dtype == np.float32 else to_unit(output)
     row = {"psnr": psnr(unit, target), "ssim": ssim(unit, target)}
     if hole is not None:
@@ -124,6 +129,21 @@ def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
         key: float(np.mean([r[key] for r in rows if np.isfinite(r[key])] or [np.nan]))
         for key in rows[0]
     }
+
+
+def summarise(task: str, rows: list[dict[str, float]]) -> dict[str, float]:
+    """The logged metrics of a validation pass: per-image means, or for a mask task the
+    scores of the pooled counts (a clean photo's F1 is 0 or 1 on its own; pooled, every
+    pixel counts once)."""
+    means = mean_metrics(rows)
+    return damage_scores(means) if engine_task(task).returns_mask else means
+
+
+def _picture(array: np.ndarray) -> np.ndarray:
+    """An engine result or target as an H×W×3 float picture on [0, 1] (a mask in grey)."""
+    if array.dtype == bool:
+        return np.repeat(array[..., None].astype(np.float32), 3, axis=2)
+    return np.clip(array, 0, 1) if array.dtype == np.float32 else to_unit(array)
 
 
 GridRow = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -155,6 +175,5 @@ def validate_generator(
         output = engine_restore(task, model, case.image, case.request)
         rows.append(score(output, case.target, case.hole, colour))
         if len(grid) < samples:
-            unit = np.clip(output, 0, 1) if output.dtype == np.float32 else to_unit(output)
-            grid.append((shown_input(case.sample), unit, case.target))
-    return Validation(mean_metrics(rows), grid)
+            grid.append((shown_input(case.sample), _picture(output), _picture(case.target)))
+    return Validation(summarise(task, rows), grid)

@@ -13,6 +13,8 @@ from engine.archs import (  # noqa: F401  (imported for their registration side 
     denoise_patchgan,
     denoise_resunet,
     denoise_unet,
+    detect_patchgan,
+    detect_unet,
     inpaint_gated,
     inpaint_patchgan,
 )

@@ -29,6 +29,8 @@ class TaskSpec:
     tiled: bool = True  # runs tile by tile at full resolution (uses a TilePlan)
     working_side: int | None = None  # default side of the model's working resolution
     scale_from_training: bool = False  # the model works at its training crop size, not above
+    # The result is a bool H×W mask, not a picture: no pixel policy (grey stays grey) applies.
+    returns_mask: bool = False
 
     @property
     def settings(self) -> tuple[str, ...]:

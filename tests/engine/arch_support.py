@@ -21,12 +21,14 @@ GENERATORS: dict[str, tuple[dict, dict, list[tuple[int, int]]]] = {
     "denoise_unet": ({"base_channels": 4}, {"base_channels": 8}, [(128, 128), (256, 128)]),
     "denoise_resunet": ({"base_channels": 4}, {"base_channels": 8}, [(64, 64), (40, 56)]),
     "denoise_cond": ({"base_channels": 4}, {"base_channels": 8}, [(64, 64), (40, 56)]),
+    "detect_unet": ({"base_channels": 4}, {"base_channels": 8}, [(64, 64), (32, 96)]),
 }
 # name -> (tiny kwargs, input size, expected output side)
 DISCRIMINATORS: dict[str, tuple[dict, int, int]] = {
     "inpaint_patchgan": ({"base_channels": 4}, 256, 4),
     "colorize_patchgan": ({"base_channels": 4}, 256, 30),
     "denoise_patchgan": ({"base_channels": 4}, 256, 30),
+    "detect_patchgan": ({"base_channels": 4}, 256, 30),
 }
 ALL_ARCHS = {
     **{k: v[0] for k, v in GENERATORS.items()},

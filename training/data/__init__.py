@@ -7,6 +7,7 @@ resumed run reproduces its data exactly. Masks use **1 = hole** throughout.
 from __future__ import annotations
 
 from training.data.augment import AugmentConfig, centre_crop, to_unit, train_crop
+from training.data.damage_dataset import DamageDataset  # registers "detect"
 from training.data.datasets import (
     DATASET_TASKS,
     DATASETS,
@@ -46,6 +47,7 @@ __all__ = [
     "AugmentConfig",
     "ColorizeDataset",
     "CropDataset",
+    "DamageDataset",
     "DenoiseDataset",
     "ImageScan",
     "InpaintDataset",

@@ -299,6 +299,10 @@ DATASETS: dict[str, type[CropDataset]] = {}
 name; a recipe may name another dataset of the same task (`TrainConfig.dataset`)."""
 DATASET_TASKS: dict[str, str] = {}
 """Dataset name -> the engine task its samples train."""
+TASKS: list[str] = []
+"""The tasks that have a dataset under their own name. A list that grows in place as modules
+register theirs (`training.data.damage_dataset` registers "detect" after this module has
+been imported), so every importer sees them all."""
 
 
 def register_dataset(name: str, cls: type[CropDataset], task: str | None = None) -> None:
@@ -306,12 +310,13 @@ def register_dataset(name: str, cls: type[CropDataset], task: str | None = None)
     get_task(task)  # a dataset trains a task the engine knows, under the engine's name
     DATASETS[name] = cls
     DATASET_TASKS[name] = task
+    if name == task and name not in TASKS:
+        TASKS.append(name)
 
 
 register_dataset("denoise", DenoiseDataset)
 register_dataset("inpaint", InpaintDataset)
 register_dataset("colorize", ColorizeDataset)
-TASKS = tuple(name for name, task in DATASET_TASKS.items() if name == task)
 
 
 def build_dataset(

@@ -1,0 +1,126 @@
+"""Training the damage detector: losses, hooks, config, validation, a tiny run exported
+and run through the engine (issue 21)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from training_support import make_trainer
+
+from engine import api
+from engine.archs import build_arch
+from training.config import DEFAULT_MODELS, ModelConfig, TrainConfig, load_config
+from training.data import AugmentConfig, DamageDataset
+from training.detect_hooks import DetectHooks
+from training.export import export_run
+from training.losses import GeneratorLoss, LossWeights, soft_dice
+from training.tasks import HOOKS, Outputs
+from training.validation import primary_metric, validate_generator
+
+RECIPE = Path(__file__).resolve().parents[2] / "training/configs/detect_cpu.toml"
+TINY = ModelConfig(
+    "detect_unet",
+    {"base_channels": 4, "fine_channels": 4},
+    "detect_patchgan",
+    {"base_channels": 4},
+)
+
+
+def _batch(seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    target = (torch.rand(2, 1, 32, 32, generator=g) > 0.9).float()
+    return {"input": torch.rand(2, 3, 32, 32, generator=g) * 2 - 1, "target": target}
+
+
+def test_default_losses_are_bce_and_dice_without_a_critic():
+    weights = LossWeights.for_task("detect")
+    assert weights.enabled == {"bce": 1.0, "dice": 1.0} and not weights.needs_vgg
+
+
+def test_soft_dice_rewards_overlap():
+    target = _batch()["target"]
+    right, wrong = (target * 2 - 1) * 20, (1 - target * 2) * 20
+    assert float(soft_dice(right, target)) < 0.01
+    assert float(soft_dice(wrong, target)) > 0.95
+    assert float(soft_dice(torch.full_like(target, -20.0), torch.zeros_like(target))) < 0.01
+
+
+def test_hooks_train_every_parameter_on_bce_plus_dice():
+    assert HOOKS["detect"] is DetectHooks
+    net = build_arch(TINY.generator, **TINY.generator_kwargs)
+    hooks = DetectHooks(GeneratorLoss(LossWeights.for_task("detect")))
+    batch = _batch()
+    out = hooks.generate(net, batch)
+    assert out.pred.shape == batch["target"].shape
+    total, parts = hooks.generator_loss(batch, out, None)
+    assert set(parts) == {"bce", "dice"}
+    assert float(total.detach()) == pytest.approx(parts["bce"] + parts["dice"], rel=1e-5)
+    total.backward()
+    assert all(p.grad is not None for p in net.parameters())
+
+
+def test_visuals_and_critic_input():
+    hooks = DetectHooks(GeneratorLoss(LossWeights.for_task("detect")))
+    batch = _batch()
+    logits = torch.randn(2, 1, 32, 32)
+    damaged, predicted, truth = hooks.visuals(batch, Outputs(logits))
+    for picture in (damaged, predicted, truth):
+        assert picture.shape == (2, 3, 32, 32) and picture.min() >= 0 and picture.max() <= 1
+    assert torch.allclose(predicted[:, 0], torch.sigmoid(logits)[:, 0])
+    assert torch.equal(truth[:, 1], batch["target"][:, 0])
+    critic = build_arch(TINY.discriminator, **TINY.discriminator_kwargs)
+    assert critic(hooks.critic_input(batch, None)).dim() == 4  # 4 channels: photo + mask
+    assert critic(hooks.critic_input(batch, logits)).dim() == 4
+
+
+def test_the_recipe_and_the_defaults():
+    cfg = load_config("detect", RECIPE)
+    assert cfg.model.generator == "detect_unet" and cfg.augment.crop_size == 256
+    assert cfg.losses.enabled == {"bce": 1.0, "dice": 1.0} and cfg.batch_size == 8
+    assert cfg.steps == 6000 and 0 < cfg.val_fraction < 0.1
+    default = TrainConfig(task="detect")
+    generator, g_kwargs, critic, d_kwargs = DEFAULT_MODELS["detect"]
+    assert default.model.generator == generator == cfg.model.generator
+    assert build_arch(critic, **d_kwargs).in_channels == 4
+    assert build_arch(generator, **g_kwargs).arch_kwargs == cfg.model.generator_kwargs
+    assert primary_metric("detect") == "f1"
+
+
+def test_validation_scores_masks_through_the_engine(photos):
+    data = DamageDataset(sorted(photos.glob("*.png"))[:3], AugmentConfig(crop_size=64), train=False)
+    net = build_arch(TINY.generator, **TINY.generator_kwargs).eval()
+    result = validate_generator(
+        "detect", net, data, torch.device("cpu"), 64, samples=2, shown_input=lambda s: s
+    )
+    assert set(result.metrics) == {"precision", "recall", "f1", "iou", "flagged"}
+    assert all(0.0 <= v <= 1.0 for v in result.metrics.values())
+    assert len(result.grid) == 2
+    _, predicted, truth = result.grid[0]
+    assert predicted.shape == truth.shape == (64, 64, 3) and predicted.dtype == np.float32
+    assert set(np.unique(truth)) <= {0.0, 1.0}
+
+
+def test_a_tiny_run_exports_a_detector_the_engine_runs(tmp_path, photos):
+    cfg = TrainConfig(
+        task="detect",
+        steps=2,
+        batch_size=2,
+        val_fraction=0.2,
+        val_max_images=2,
+        val_every=2,
+        checkpoint_every=2,
+        log_every=1,
+        samples=1,
+        min_image_side=32,
+        model=TINY,
+    )
+    cfg.augment.crop_size = 64
+    result = make_trainer(cfg, photos, tmp_path / "run").fit()
+    assert result.steps == 2 and "f1" in result.last_metrics
+    exported = export_run(tmp_path / "run", tmp_path / "weights" / "detect.pt")
+    image = api.read_image(sorted(photos.glob("*.png"))[0]).pixels
+    mask = api.detect_damage(image, options=api.RunOptions(weights=exported.path))
+    assert mask.shape == image.shape[:2] and mask.dtype == bool
