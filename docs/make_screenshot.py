@@ -1,10 +1,11 @@
-"""Screenshot of the editor: a sample photo, a mask (detected scratches + a stroke), split.
+"""Screenshot of the editor: a sample photo, a mask (detected damage + a stroke), split.
 
 xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshot.py \
     [--inpaint | --colorize] OUT.png
 
-With ``--inpaint`` the Inpaint tool runs on that mask first (the shipped model, on the
-editor's worker thread, as a user's click would) and the shot shows its result layer.
+Mask → Auto-detect Damage proposes the mask (the engine's detector, on the editor's worker
+thread, as a user's click would). With ``--inpaint`` the Inpaint tool then runs on that mask
+the same way (the shipped model) and the shot shows its result layer.
 With ``--colorize`` the photo is the black-and-white sample instead, with no mask, and the
 Colorize tool runs on it the same way.
 """
@@ -18,7 +19,6 @@ from PySide6.QtWidgets import QApplication
 
 app = QApplication(sys.argv)
 from editor.main_window import MainWindow  # noqa: E402
-from engine import api  # noqa: E402
 
 tmp = Path(tempfile.mkdtemp())
 window = MainWindow(
@@ -34,17 +34,25 @@ photo = "old_photo_b_bw.png" if COLORIZE else "old_photo_g.png"
 window.files.open_path(Path("resources/samples") / photo)
 while window.document is None:  # the file is read on a worker thread
     app.processEvents()
-document = window.document
-if not COLORIZE:
-    found = api.detect_scratches(document.composite(), sensitivity=0.5)
-    window.edits.add_to_mask(found, "Auto-detect scratches")
-    window.edits.stroke_started(False)
-    for x in range(430, 590, 6):
-        window.edits.stroke_segment(0, 0, x, 520 - (x - 430) * 0.5)
-    window.edits.stroke_finished()
 window.act.split.setChecked(True)
+DETECT = "Auto-detect Damage"
+RUNS = {DETECT: window.tasks.detect_damage, "Inpaint": window.tasks.run_inpaint,
+        "Colorize": window.tasks.run_colorize}  # fmt: skip
+queue = ([] if COLORIZE else [DETECT]) + ([TOOL] if TOOL is not None else [])
+started: list[str] = []
 outcomes: list[str] = []
-window.tasks.ended.connect(outcomes.append)
+
+
+def ended(outcome: str) -> None:
+    outcomes.append(outcome)
+    if started[-1] == DETECT:  # a stroke of the brush beside what was detected
+        window.edits.stroke_started(False)
+        for x in range(430, 590, 6):
+            window.edits.stroke_segment(0, 0, x, 520 - (x - 430) * 0.5)
+        window.edits.stroke_finished()
+
+
+window.tasks.ended.connect(ended)
 
 
 def fail(message: str) -> None:
@@ -58,16 +66,23 @@ def shoot() -> None:
     if window.devices is None:
         QTimer.singleShot(100, shoot)
         return
-    if TOOL is not None and not outcomes:
-        run = window.tasks.run_colorize if COLORIZE else window.tasks.run_inpaint
-        if not window.runner.busy and not run():
-            fail(f"the {TOOL} tool did not start")
+    if outcomes and outcomes[-1] != "finished":
+        fail(f"{started[-1]} ended with {outcomes[-1]!r}")
+        return
+    if window.runner.busy or len(outcomes) < len(started):  # one runs: wait for it
+        QTimer.singleShot(200, shoot)
+        return
+    if len(started) < len(queue):
+        started.append(queue[len(started)])
+        if not RUNS[started[-1]]():
+            fail(f"{started[-1]} did not start")
             return
         QTimer.singleShot(200, shoot)
         return
-    if outcomes and outcomes[0] != "finished":
-        fail(f"the {TOOL} tool ended with {outcomes[0]!r}")
-        return
+    QTimer.singleShot(500, grab)  # the panels follow the mask's last change after a delay
+
+
+def grab() -> None:
     window.grab().save(sys.argv[-1])
     window.mark_clean()  # no unsaved-changes question: this is a picture, not work
     window.close()

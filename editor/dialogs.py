@@ -114,8 +114,10 @@ def ask_unsaved(parent: QWidget | None, name: str) -> Unsaved:
     return Unsaved.DISCARD if answer == Button.Discard else Unsaved.CANCEL
 
 
-def ask_open_path(parent: QWidget | None, directory: str, name_filter: str) -> Path | None:
-    name, _ = QFileDialog.getOpenFileName(parent, "Open", directory, name_filter)
+def ask_open_path(
+    parent: QWidget | None, directory: str, name_filter: str, caption: str = "Open"
+) -> Path | None:
+    name, _ = QFileDialog.getOpenFileName(parent, caption, directory, name_filter)
     return Path(name) if name else None
 
 

@@ -138,13 +138,19 @@ class EditController(QObject):
         )
 
     def add_to_mask(self, found: np.ndarray, text: str) -> None:
-        """Add the holes of `found` (bool H×W, e.g. detected scratches) to the mask."""
+        """Add the holes of `found` (bool H×W, e.g. detected damage) to the mask."""
 
         def edit(document: Document) -> QUndoCommand:
             merged = np.maximum(document.mask, found.astype(np.uint8) * np.uint8(255))
             return commands.MaskChange(document, text, document.set_mask(merged))
 
         self.after_stroke(lambda: self.record(edit))
+
+    def replace_mask(self, mask: np.ndarray, text: str) -> None:
+        """Make `mask` (H×W uint8, or bool) the whole mask, e.g. one imported from a file."""
+        self.after_stroke(
+            lambda: self.record(lambda d: commands.MaskChange(d, text, d.set_mask(mask)))
+        )
 
     # --- layers --------------------------------------------------------------------------
 

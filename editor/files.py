@@ -16,7 +16,6 @@ Crash-recovery copies are `editor.recovery`'s.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -24,7 +23,7 @@ from PySide6.QtCore import QObject, QSettings
 
 from editor import dialogs
 from editor.doc import Document, engine_meta_factory, load_ora, save_ora
-from editor.jobs import STATUS_MS, Feedback, Job, JobRunner
+from editor.jobs import STATUS_MS, Feedback, Job, JobRunner, start_job
 from editor.settings import recent_files, remember_file
 from editor.worker import ProgressCallback, Work, failure_detail, plain_reason
 from engine import api
@@ -99,20 +98,11 @@ class FileController(QObject):
     def _start(self, job: Job, *, wait: bool = False) -> bool:
         """Start `job`; run at once with `wait` (or `background` off), and then True only
         if it succeeded."""
-        now = wait or not self.background
-        succeeded: list[bool] = []
-        if now:
-            then = job.done
-
-            def done(result: object) -> None:
-                succeeded.append(True)
-                then(result)
-
-            job = replace(job, done=done)
-        started = self.runner.start(job, wait=now)
-        if started:
-            self._job = job
-        return started and (bool(succeeded) or not now)
+        if self.runner.busy:  # refused: the job running stays the one `wait_for_job` awaits
+            self._status(self.runner.refusal())
+            return False
+        self._job = job
+        return start_job(self.runner, job, now=wait or not self.background)
 
     def _error(self, title: str, text: str, error: BaseException) -> None:
         dialogs.show_error(self.host.dialog_parent, title, text, failure_detail(error))

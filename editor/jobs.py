@@ -1,9 +1,9 @@
 """The editor's job runner: every piece of work off the GUI thread goes through it.
 
-Restorations, scratch detection, open/save/export and autosave are each a `Job`: a title,
-the work (``work(progress, cancel)``, run on a `WorkerThread`) and what to do with its
-outcome in the GUI thread. The runner holds the editor's ONE busy state: one job the user
-asked for at a time; a second is refused with a status message. Progress (as
+Restorations, damage detection, open/save/export (of masks too) and autosave are each a
+`Job`: a title, the work (``work(progress, cancel)``, run on a `WorkerThread`) and what to
+do with its outcome in the GUI thread. The runner holds the editor's ONE busy state: one
+job the user asked for at a time; a second is refused with a status message. Progress (as
 `engine.api.Progress`), Cancel and errors are handled here once: the `JobProgress` widget
 shows the running job, a failure becomes an error box unless the job words it itself.
 
@@ -18,7 +18,7 @@ starts as soon as it ends — busy from the moment it was asked for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -55,6 +55,21 @@ class Job:
     cancellable: bool = True
     reports_progress: bool = True
     quiet: bool = False
+
+
+def start_job(runner: JobRunner, job: Job, *, now: bool) -> bool:
+    """Start `job`. With `now` it runs at once on this thread (a save the unsaved-changes
+    prompt waits for; tests), and True then means it succeeded, not only that it started."""
+    if not now:
+        return runner.start(job)
+    succeeded: list[bool] = []
+    then = job.done
+
+    def done(result: object) -> None:
+        succeeded.append(True)
+        then(result)
+
+    return runner.start(replace(job, done=done), wait=True) and bool(succeeded)
 
 
 class JobRunner(QObject):

@@ -2,10 +2,10 @@
 
 The window assembles the parts and keeps the views in step with the document; the work is
 done by its controllers, each given only what it needs (the window serves as their host,
-see the Protocols in their modules): `files` (open/save/export), `recovery` (autosave and
-crash recovery), `edits` (undoable edits), `tasks` (restorations), all running their
-background work through one `runner`. One photo per window: opening another replaces it
-(after the unsaved-changes prompt); several files at once open in one window each.
+see the Protocols in their modules): `files` (open/save/export), `masks` (mask files),
+`recovery` (autosave, crash recovery), `edits` (undoable edits), `tasks` (restorations),
+all working in the background through one `runner`. One photo per window: opening another
+replaces it (after the unsaved-changes prompt); several files at once open in one window each.
 
 Nothing here imports torch: the window shows first, then `start_engine_loading` imports
 the engine's heavy parts on a background thread (the status bar says "Loading engine…",
@@ -22,7 +22,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QSlider, QUndoView, QWidget
 
-from editor import dialogs, menus
+from editor import dialogs, mask_files, menus
 from editor import settings as settings_module
 from editor.canvas import CanvasView
 from editor.canvas.drops import local_paths
@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.tasks = TaskController(self, self.runner, self.edits, self)
         self.recovery = RecoveryController(self, self.runner, recovery_dir, self)
         self.files = FileController(self, self.runner, self.settings, self.recovery, self)
+        self.masks = mask_files.MaskFileController(self, self.runner, self.edits, self.settings)
         self.act = menus.WindowActions(self, self)
         self._build_panels()
         self.recent_menu: QMenu | None = None
@@ -95,9 +96,7 @@ class MainWindow(QMainWindow):
         menus.build_menus(self, self.act)
         self._build_status_bar()
         self._connect()
-        self._mask_timer = QTimer(self)
-        self._mask_timer.setSingleShot(True)
-        self._mask_timer.setInterval(MASK_STATE_DELAY_MS)
+        self._mask_timer = QTimer(self, singleShot=True, interval=MASK_STATE_DELAY_MS)
         self._mask_timer.timeout.connect(self._refresh_mask_state)
         self.setAcceptDrops(True)
         self.resize(1360, 860)

@@ -14,6 +14,7 @@ from editor.canvas import CanvasView
 from editor.editing import EditController
 from editor.files import FileController
 from editor.jobs import JobRunner
+from editor.mask_files import MaskFileController
 from editor.resources import APP_NAME, sample_label, sample_photos
 from editor.tasks import TaskController
 
@@ -30,6 +31,8 @@ class MenuHost(Protocol):
     def tasks(self) -> TaskController: ...
     @property
     def edits(self) -> EditController: ...
+    @property
+    def masks(self) -> MaskFileController: ...
     @property
     def runner(self) -> JobRunner: ...
     @property
@@ -89,7 +92,9 @@ class WindowActions:
         self.smaller_brush = self._make("&Smaller Brush", partial(window.step_brush, False), "[")
         self.clear_mask = self._make("&Clear Mask", edits.clear_mask)
         self.invert_mask = self._make("&Invert Mask", edits.invert_mask, "Ctrl+I")
-        self.detect = self._make("Auto-detect &Scratches", tasks.detect_scratches)
+        self.detect = self._make("Auto-detect &Damage", tasks.detect_damage)
+        self.import_mask = self._make("I&mport Mask…", window.masks.import_dialog)
+        self.export_mask = self._make("E&xport Mask…", window.masks.export_dialog)
         # Restore
         self.denoise = self._make("&Denoise", tasks.run_denoise, "Ctrl+Shift+D")
         self.inpaint = self._make("&Inpaint", tasks.run_inpaint, "Ctrl+Shift+I")
@@ -103,7 +108,16 @@ class WindowActions:
             "Original left of the divider, result right; hold \\ for the original"
         )
         self.split.setStatusTip(self.split.toolTip())
-        self.detect.setToolTip("Add thin scratches and dust to the mask, to edit and inpaint")
+        _with_shortcut(
+            self.detect, "Add cracks, scratches, dust and stains to the mask, to edit and inpaint"
+        )
+        _with_shortcut(
+            self.import_mask,
+            "Replace the mask with an image of the photo's size (white = hole); undoable",
+        )
+        _with_shortcut(
+            self.export_mask, "Save the mask as a grey PNG of the photo's size (white = hole)"
+        )
         _with_shortcut(self.denoise, "Reduce grain and noise; the result is a new layer")
         _with_shortcut(self.inpaint, "Fill the areas painted in the mask")
         _with_shortcut(self.colorize, "Add colour to a black-and-white photo")
@@ -133,7 +147,8 @@ class WindowActions:
     def needing_document(self) -> list[QAction]:
         return [
             self.save, self.save_as, self.export, self.zoom_in, self.zoom_out, self.fit,
-            self.actual_size, self.split, self.clear_mask, self.invert_mask,
+            self.actual_size, self.split, self.clear_mask, self.invert_mask, self.import_mask,
+            self.export_mask,
         ]  # fmt: skip
 
     def needing_idle_document(self) -> list[QAction]:
@@ -174,6 +189,8 @@ def build_menus(window: MenuHost, actions: WindowActions) -> None:
     mask_menu.addActions([actions.eraser, actions.bigger_brush, actions.smaller_brush])
     mask_menu.addSeparator()
     mask_menu.addActions([actions.clear_mask, actions.invert_mask, actions.detect])
+    mask_menu.addSeparator()
+    mask_menu.addActions([actions.import_mask, actions.export_mask])
 
     restore_menu = bar.addMenu("&Restore")
     restore_menu.addActions([actions.denoise, actions.inpaint, actions.colorize])

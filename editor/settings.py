@@ -1,5 +1,5 @@
 """User preferences kept in QSettings: device, tile size, CPU threads, precision, recent files,
-the mask brush's size."""
+the mask brush's size, the folder of mask files."""
 
 from __future__ import annotations
 
@@ -131,6 +131,15 @@ def remember_file(path: Path, store: QSettings | None = None) -> list[Path]:
     items = items[:RECENT_LIMIT]
     store.setValue("files/recent", [str(p) for p in items])
     return items
+
+
+def mask_folder(store: QSettings | None = None) -> str:
+    """The folder a mask file was last imported from or exported to ("" if never)."""
+    return str((store or settings()).value("files/mask_folder", "") or "")
+
+
+def remember_mask_folder(path: Path, store: QSettings | None = None) -> None:
+    (store or settings()).setValue("files/mask_folder", str(Path(path).resolve().parent))
 
 
 def brush_size(store: QSettings | None = None) -> int | None:

@@ -1,4 +1,4 @@
-"""Restorations (and scratch detection), run through the job runner one at a time.
+"""Restorations (and damage detection), run through the job runner one at a time.
 
 Each run works on what the user sees when it starts — the composite, and the mask as it is
 then — on a worker thread; the runner shows its progress and Cancel, and refuses a second
@@ -29,7 +29,7 @@ from engine import api
 INPAINT_EMPTY_MASK = (
     "Inpaint fills the areas painted in the mask, and the mask is empty.\n\n"
     "Paint over the scratches and stains with the mask brush, or use Mask ▸ Auto-detect "
-    "Scratches, then run Inpaint again."
+    "Damage, then run Inpaint again."
 )
 INSIDE_EMPTY_MASK = (
     "“Apply only inside the mask” is on, but the mask is empty, so the result would not "
@@ -50,7 +50,7 @@ class RestoreChoices(Protocol):
 
 
 class DetectChoices(Protocol):
-    """The Tools panel's setting for scratch detection."""
+    """The Tools panel's setting for damage detection."""
 
     @property
     def sensitivity_fraction(self) -> float: ...
@@ -181,26 +181,30 @@ class TaskController(QObject):
 
         return self._start("Colorize", work, document, self._adder(name, coverage))
 
-    def detect_scratches(self) -> bool:
-        """Propose a mask of scratches and dust, added to the mask (one undo step)."""
+    def detect_damage(self) -> bool:
+        """Propose a mask of the damage (cracks, scratches, dust, stains) with the engine's
+        detector, added to the mask for editing (one undo step)."""
         document = self.host.document
         if document is None or not self._can_start():
             return False
-        image = document.composite()
         sensitivity = self.host.tools_panel.sensitivity_fraction
+        options, snapshot = self.host.run_options(), document.snapshot()
 
-        def work(_progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
-            return api.detect_scratches(image, sensitivity=sensitivity, cancel=cancel)
+        def work(progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
+            return api.detect_damage(
+                snapshot.composite(), sensitivity=sensitivity, options=options,
+                progress=progress, cancel=cancel,
+            )  # fmt: skip
 
         def apply(found: np.ndarray) -> None:
-            if found.shape != (document.height, document.width) or not found.any():
-                self.host.show_status(
-                    "No scratches or dust found; try a higher sensitivity.", STATUS_MS
-                )
+            if found.shape != (document.height, document.width):
+                raise ValueError(f"the mask is {found.shape}, the photo {document.shape[:2]}")
+            if not found.any():
+                self.host.show_status("No damage found; try a higher sensitivity.", STATUS_MS)
                 return
-            self.edits.add_to_mask(found, "Auto-detect scratches")
+            self.edits.add_to_mask(found, "Auto-detect damage")
 
-        return self._start("Detect scratches", work, document, apply, reports_progress=False)
+        return self._start("Detect damage", work, document, apply)
 
     def _prepare(
         self, document: Document | None, inside: bool

@@ -26,7 +26,7 @@ DENOISE_TIP = (
     "100 % removes the noise the model finds in the photo; less keeps fine grain, more "
     "smooths further (up to 200 %). Grain, JPEG blocks and specks are all found automatically."
 )
-INPAINT_EMPTY = "Paint over the damage with the mask brush (Tools), or auto-detect scratches."
+INPAINT_EMPTY = "Paint over the damage with the mask brush (Tools), or auto-detect it."
 INPAINT_READY = "Fills the areas painted in the mask."
 
 

@@ -1,5 +1,5 @@
 """The Tools panel: the mask brush (size, hardness, eraser), the mask's visibility, clear,
-invert, and auto-detection of scratches with its sensitivity.
+invert, and auto-detection of damage with its sensitivity.
 
 The buttons show the window's own actions (so the menu, the shortcut and the button are one
 thing); only the sliders live here.
@@ -59,7 +59,7 @@ class ToolsPanel(QWidget):
         self.size = _slider(1, MAX_BRUSH, DEFAULT_BRUSH, "Brush diameter in image pixels ([ and ])")
         self.hardness = _slider(0, 100, DEFAULT_HARDNESS, "0 = soft edge, 100 = hard edge")
         self.sensitivity = _slider(
-            0, 100, DEFAULT_SENSITIVITY, "Higher finds fainter scratches (and more false ones)"
+            0, 100, DEFAULT_SENSITIVITY, "Higher finds fainter damage (and more false alarms)"
         )
         self.size_label, self.hardness_label = QLabel(), QLabel()
         self.sensitivity_label = QLabel()
@@ -76,14 +76,14 @@ class ToolsPanel(QWidget):
         mask_layout = QVBoxLayout(mask)
         for action in (show_mask, clear_mask, invert_mask):
             mask_layout.addWidget(_action_button(action))
-        scratches = QGroupBox("Scratches and dust")
-        detect_form = QFormLayout(scratches)
+        damage = QGroupBox("Damage")
+        detect_form = QFormLayout(damage)
         detect_form.addRow(self.sensitivity_label, self.sensitivity)
         detect_form.addRow(_action_button(detect))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        for box in (brush, mask, scratches):
+        for box in (brush, mask, damage):
             layout.addWidget(box)
         layout.addStretch(1)
         self._update_labels()

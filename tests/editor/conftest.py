@@ -74,6 +74,7 @@ class Dialogs:
     unsaved: list[str] = field(default_factory=list)  # document names asked about
     unsaved_answer: dialogs_module.Unsaved = dialogs_module.Unsaved.DISCARD
     open_path: Path | None = None
+    open_asked: list[tuple[str, str]] = field(default_factory=list)  # (caption, folder)
     save_path: Path | None = None  # what a Save As / Export dialog "chooses"; None: cancel
     save_filter: str = ""
     save_captions: list[str] = field(default_factory=list)
@@ -99,6 +100,10 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     def edit_preferences(_parent: object, _prefs: object, available: list[str] | None):
         record.preferences_asked.append(available)
         return record.preferences
+
+    def ask_open_path(_p: object, folder: str, _f: str, caption: str = "Open") -> Path | None:
+        record.open_asked.append((caption, folder))
+        return record.open_path
 
     def unexpected(*_: object, **__: object) -> object:
         raise AssertionError("a Qt dialog was opened outside editor.dialogs")
@@ -126,7 +131,7 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
         "ask_discard_recovery",
         lambda _p, reason: record.too_large.append(reason) or record.discard_too_large,
     )
-    patch(dialogs_module, "ask_open_path", lambda *_: record.open_path)
+    patch(dialogs_module, "ask_open_path", ask_open_path)
     patch(dialogs_module, "ask_save_path", ask_save_path)
     patch(dialogs_module, "ask_quality", lambda *_: record.quality)
     patch(dialogs_module, "edit_preferences", edit_preferences)
@@ -143,11 +148,31 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
 
 @pytest.fixture(autouse=True)
 def files_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Open/save/export run at once (the same code, no thread) unless a test turns
-    `FileController.background` back on to test the threaded path."""
+    """Open/save/export (of masks too) run at once (the same code, no thread) unless a test
+    turns `background` back on to test the threaded path."""
     from editor.files import FileController
+    from editor.mask_files import MaskFileController
 
     monkeypatch.setattr(FileController, "background", False)
+    monkeypatch.setattr(MaskFileController, "background", False)
+
+
+@pytest.fixture
+def engine_detect_damage(monkeypatch: pytest.MonkeyPatch) -> Callable[..., np.ndarray]:
+    """The engine's `api.detect_damage`; where this engine has none yet, its classical
+    scratch detector behind the same signature."""
+    from engine import api
+
+    if not hasattr(api, "detect_damage"):
+
+        def detect_damage(
+            image: np.ndarray, *, sensitivity: float = 0.5, options: object = None,
+            progress: object = None, cancel: object = None,
+        ) -> np.ndarray:  # fmt: skip
+            return api.detect_scratches(image, sensitivity=sensitivity, cancel=cancel)
+
+        monkeypatch.setattr(api, "detect_damage", detect_damage, raising=False)
+    return api.detect_damage
 
 
 @pytest.fixture

