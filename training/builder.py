@@ -15,7 +15,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from engine.archs import build_arch
 from engine.devices import resolve_device
-from training import detect_hooks, real_denoise_hooks  # noqa: F401  (register their HOOKS)
+from training import detect_hooks, hint_hooks, real_denoise_hooks  # noqa: F401  (their HOOKS)
 from training import distributed as dist_utils
 from training.checkpoint import checkpoint_path, load_checkpoint
 from training.config import TrainConfig

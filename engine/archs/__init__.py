@@ -7,6 +7,7 @@ builds have no folder to scan). Importing a module runs its ``@register_arch`` d
 from __future__ import annotations
 
 from engine.archs import (  # noqa: F401  (imported for their registration side effect)
+    colorize_hint,
     colorize_patchgan,
     colorize_unet,
     denoise_cond,

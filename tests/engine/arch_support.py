@@ -18,6 +18,7 @@ ARCHS_DIR = Path(registry_module.__file__).parent
 GENERATORS: dict[str, tuple[dict, dict, list[tuple[int, int]]]] = {
     "inpaint_gated": ({"base_channels": 4}, {"base_channels": 8}, [(32, 32), (36, 44)]),
     "colorize_unet": ({"base_channels": 4}, {"base_channels": 8}, [(256, 256), (256, 512)]),
+    "colorize_hint": ({"base_channels": 4}, {"base_channels": 8}, [(256, 256), (256, 512)]),
     "denoise_unet": ({"base_channels": 4}, {"base_channels": 8}, [(128, 128), (256, 128)]),
     "denoise_resunet": ({"base_channels": 4}, {"base_channels": 8}, [(64, 64), (40, 56)]),
     "denoise_cond": ({"base_channels": 4}, {"base_channels": 8}, [(64, 64), (40, 56)]),

@@ -6,6 +6,7 @@ resumed run reproduces its data exactly. Masks use **1 = hole** throughout.
 
 from __future__ import annotations
 
+from training.data import hint_dataset  # noqa: F401  (registers "colorize_hint")
 from training.data.augment import AugmentConfig, centre_crop, to_unit, train_crop
 from training.data.damage_dataset import DamageDataset  # registers "detect"
 from training.data.datasets import (

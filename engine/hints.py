@@ -1,0 +1,108 @@
+"""Colour hints for the hint-conditioned colorizer (`engine.archs.colorize_hint`): where the
+hint channels come from, shared by training (hints drawn from the truth) and inference
+(hints a user placed), so both write them the same way. numpy only.
+
+A hint is a point (x to the right, y down, origin top-left, in pixels of the network's
+input), an ab colour and a patch side. As in Zhang et al. 2017 (their training code writes
+the P×P patch mean into the whole patch and sets the mask there), the hint's colour fills a
+``patch``×``patch`` square centred on the point, clipped to the image, and the mask is 1
+over that square. Patch sides are odd, so a square has a centre pixel. Where squares
+overlap, the later hint wins: a user's newest pin is on top.
+
+The network input (`encode_input`) is H×W×4: ``normalize_l(L)``, the hint ab normalised
+like the network's output (``normalize_ab``, 0 where there is no hint), and the mask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from engine.color import normalize_ab
+
+__all__ = [
+    "DEFAULT_PATCH",
+    "MAX_PATCH",
+    "encode_input",
+    "patch_box",
+    "patch_mean_ab",
+    "place_hints",
+]
+
+# A user's pin at the network's resolution: 3×3, inside the 1-9 px range training draws.
+DEFAULT_PATCH = 3
+MAX_PATCH = 9  # the largest patch side training draws (Zhang 2017's P ≤ 9)
+
+Points = np.ndarray | Sequence[tuple[int, int]]
+
+
+def patch_box(shape: tuple[int, int], x: int, y: int, patch: int) -> tuple[slice, slice]:
+    """(rows, cols) of the ``patch``-sided square centred on (x, y), clipped to ``shape``
+    (H, W). Raises ValueError for an even or non-positive side or a point off the image."""
+    height, width = shape
+    if patch < 1 or patch % 2 == 0:
+        raise ValueError(f"a hint patch side must be a positive odd number, not {patch}")
+    if not (0 <= x < width and 0 <= y < height):
+        raise ValueError(f"hint point ({x}, {y}) lies outside the {width}×{height} image")
+    half = patch // 2
+    rows = slice(max(0, y - half), min(height, y + half + 1))
+    cols = slice(max(0, x - half), min(width, x + half + 1))
+    return rows, cols
+
+
+def _as_points(points: Points) -> np.ndarray:
+    return np.asarray(points, dtype=np.int64).reshape(-1, 2)
+
+
+def _patches(patch: int | Sequence[int], count: int) -> list[int]:
+    if isinstance(patch, int | np.integer):
+        return [int(patch)] * count
+    sides = [int(p) for p in patch]
+    if len(sides) != count:
+        raise ValueError(f"{len(sides)} patch sides for {count} hint points")
+    return sides
+
+
+def patch_mean_ab(ab: np.ndarray, points: Points, patch: int | Sequence[int]) -> np.ndarray:
+    """The mean of ``ab`` (H×W×2) over each point's patch (clipped to the image): (N, 2)
+    float32. Training's hint values; also an eyedropper's, averaged over a few pixels."""
+    xy = _as_points(points)
+    out = np.zeros((len(xy), 2), np.float32)
+    for i, ((x, y), side) in enumerate(zip(xy, _patches(patch, len(xy)), strict=True)):
+        rows, cols = patch_box(ab.shape[:2], int(x), int(y), side)
+        out[i] = ab[rows, cols].reshape(-1, 2).mean(axis=0, dtype=np.float64)
+    return out
+
+
+def place_hints(
+    shape: tuple[int, int],
+    points: Points,
+    ab_values: np.ndarray | Sequence[Sequence[float]],
+    patch: int | Sequence[int] = DEFAULT_PATCH,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The hint map and mask of an (H, W) image: (H×W×2 float32 ab, H×W float32 mask).
+
+    ``points`` (N, 2) are (x, y) pixels; ``ab_values`` (N, 2) their colours, written as
+    given (in LAB units or normalised: the caller's choice, `encode_input` takes LAB
+    units); ``patch`` one odd side for all or one per point. No points: all zeros.
+    """
+    xy = _as_points(points)
+    values = np.asarray(ab_values, dtype=np.float32).reshape(-1, 2)
+    if len(values) != len(xy):
+        raise ValueError(f"{len(values)} hint colours for {len(xy)} hint points")
+    ab_map = np.zeros((*shape, 2), np.float32)
+    mask = np.zeros(shape, np.float32)
+    for (x, y), value, side in zip(xy, values, _patches(patch, len(xy)), strict=True):
+        rows, cols = patch_box(shape, int(x), int(y), side)
+        ab_map[rows, cols] = value
+        mask[rows, cols] = 1.0
+    return ab_map, mask
+
+
+def encode_input(l_norm: np.ndarray, ab_map: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The network's H×W×4 float32 input from ``normalize_l(L)`` (H×W), a hint map in LAB
+    units (H×W×2, as `place_hints` wrote it) and its mask (H×W)."""
+    hints = normalize_ab(ab_map) * mask[..., None]  # no stray colour where there is no hint
+    stacked = np.concatenate([l_norm[..., None], hints, mask[..., None]], axis=2)
+    return np.ascontiguousarray(stacked, dtype=np.float32)
