@@ -12,10 +12,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from engine import api, cli_jobs
+from engine.io import SUPPORTED_WRITE_SUFFIXES
+from engine.options import MAX_MEGAPIXELS, MAX_TILE, MIN_TILE, thread_limit
 from engine.tasks import TaskSpec, get_task, task_names
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -33,21 +37,44 @@ class UsageError(Exception):
     """A problem with the command line itself, reported as one line."""
 
 
-def _positive(kind: type):
+def _number(kind: type, high: float, unit: str = ""):
+    """An argparse type: a number greater than 0 and at most `high` (the option's range is
+    named in the error: an unchecked --threads 20000 crashed torch's thread pool)."""
+
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        if not 0 < value <= high:  # NaN fails too
+            raise argparse.ArgumentTypeError(
+                f"must be greater than 0 and at most {high:g}{unit}, got {text}"
+            )
         return value
 
     return parse
 
 
+def _tile_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not MIN_TILE <= value <= MAX_TILE:
+        raise argparse.ArgumentTypeError(f"must be {MIN_TILE} to {MAX_TILE} pixels, got {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage problem on one line (its default prints the whole
+    usage first), exit status 2 as before."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m engine",
         description="Restore photos: denoise, inpaint or colorize; detect damage (a mask).",
     )
@@ -78,9 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     parser.add_argument(
-        "--tile", type=_positive(int), help="tile size in pixels (default: automatic)"
+        "--tile",
+        type=_tile_size,
+        help=f"tile size, {MIN_TILE}..{MAX_TILE} pixels (default: from free memory)",
     )
-    parser.add_argument("--threads", type=_positive(int), help="CPU threads")
+    parser.add_argument(
+        "--threads",
+        type=_number(int, thread_limit(), " (the CPU threads here)"),
+        help=f"CPU threads, 1..{thread_limit()} (default: torch's choice)",
+    )
     parser.add_argument(
         "--precision",
         choices=[p.value for p in api.Precision],
@@ -105,9 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-megapixels",
-        type=_positive(float),
+        type=_number(float, MAX_MEGAPIXELS),
         default=api.DEFAULT_MAX_PIXELS / 1e6,
-        help="refuse larger images (decompression-bomb guard; default %(default).0f)",
+        help="refuse larger images (decompression-bomb guard; default %(default).0f, "
+        f"at most {MAX_MEGAPIXELS:g})",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -130,12 +164,17 @@ def _expand(inputs: list[Path]) -> list[Path]:
     return files
 
 
+def _writable_suffix(source: Path) -> str:
+    """The input's own suffix where it can be written, else .png (a GIF is only read)."""
+    return source.suffix if source.suffix.lower() in SUPPORTED_WRITE_SUFFIXES else ".png"
+
+
 def default_output(source: Path, tag: str = "restored", suffix: str | None = None) -> Path:
     """NAME-restored.EXT beside `source` (PNG where EXT cannot be written; `tag` and
     `suffix` for other results: NAME-mask.png), never an existing file: NAME-restored-2.EXT
     and so on."""
     if suffix is None:
-        suffix = source.suffix if api.is_supported_image_path(source) else ".png"
+        suffix = _writable_suffix(source)
     candidate = source.with_name(f"{source.stem}-{tag}{suffix}")
     number = 2
     while candidate.exists():
@@ -177,7 +216,7 @@ def plan_jobs(
         raise UsageError(f"no such mask file or folder: {mask}")
     jobs, claimed = [], {}
     for source in files:
-        name = source.stem + cli_jobs.MASK_SUFFIX if writes_mask else source.name
+        name = source.stem + (cli_jobs.MASK_SUFFIX if writes_mask else _writable_suffix(source))
         target = output if single else output / name
         if target.resolve() == source.resolve():
             raise UsageError(f"refusing to overwrite the input {source}; choose another output")
@@ -229,18 +268,21 @@ class ProgressBar:
             sys.stderr.write("\r" + " " * 80 + "\r")
 
 
+def _pixel_limit(args: argparse.Namespace) -> int:
+    return max(1, round(args.max_megapixels * 1e6))  # --max-megapixels 1e-9 means one pixel
+
+
 def _request(spec: TaskSpec, job: Job, args: argparse.Namespace, shape: tuple[int, int]):
     """The task's request from the options of the same names (and the job's mask file)."""
     values = {"strength": args.strength, "noise": args.noise}
     if "mask" in spec.settings:
-        limit = int(args.max_megapixels * 1e6)
-        values["mask"] = api.read_mask(job.mask, shape=shape, max_pixels=limit)
+        values["mask"] = api.read_mask(job.mask, shape=shape, max_pixels=_pixel_limit(args))
     return spec.request(**{name: values[name] for name in spec.settings if name in values})
 
 
 def _run_one(job: Job, args: argparse.Namespace, options: api.RunOptions, bar: ProgressBar) -> None:
     spec = get_task(args.task)
-    loaded = api.read_image(job.source, max_pixels=int(args.max_megapixels * 1e6))
+    loaded = api.read_image(job.source, max_pixels=_pixel_limit(args))
     own = cli_jobs.uses_detector(spec, args)  # the detector makes its request (and the mask)
     request = None if own else _request(spec, job, args, loaded.pixels.shape[:2])
     bar.start(job.source.name)
@@ -255,6 +297,11 @@ def _reason(exc: BaseException, source: Path) -> str:
     for prefix in (f"{source}: ", f"{source.name}: ", f'"{source}": ', f'"{source.name}": '):
         text = text.removeprefix(prefix)
     return text
+
+
+def _show_note(message: Warning | str, *_where: object, **_how: object) -> None:
+    """A warning as one line of its own (Python's default adds its source path and line)."""
+    print(f"note: {' '.join(str(message).split())[:300]}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,7 +323,13 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, cli_jobs.OptionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    cli_jobs.note_fallback(spec, args, options)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_note
+        cli_jobs.note_fallback(spec, args, options)
+        return _run_all(jobs, args, options)
+
+
+def _run_all(jobs: list[Job], args: argparse.Namespace, options: api.RunOptions) -> int:
     bar = ProgressBar(enabled=not args.quiet)
     failed = 0
     started = time.monotonic()

@@ -8,7 +8,7 @@ import torch
 
 from engine.errors import DeviceUnavailable
 from engine.memory import available_memory
-from engine.options import DeviceKind
+from engine.options import DeviceKind, thread_limit
 
 
 def _mps_available() -> bool:
@@ -65,10 +65,13 @@ def cpu_has_native_bfloat16() -> bool:
 
 
 def set_cpu_threads(threads: int | None) -> None:
-    """Respect the caller's CPU thread count (None leaves torch's default)."""
+    """Respect the caller's CPU thread count (None leaves torch's default).
+
+    Callers validate at their edge (`engine.options.check_threads`); this last check keeps
+    an absurd count from reaching torch, whose thread pool crashes the process on one."""
     if threads is not None:
-        if threads < 1:
-            raise ValueError(f"thread count must be at least 1, got {threads}")
+        if not 1 <= threads <= thread_limit():
+            raise ValueError(f"thread count must be 1..{thread_limit()}, got {threads}")
         torch.set_num_threads(threads)
 
 

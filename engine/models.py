@@ -64,6 +64,7 @@ def load_model(
                 _cache.pop(next(iter(_cache)))
             model = spec.model(net, device, resolution=resolution, full_precision=full_precision)
             model.use_meta(weight_file.meta, identity[0])
+            _check_finite_output(model, identity[0])
             _cache[key] = model
         return _cache[key]
 
@@ -74,6 +75,27 @@ def _check_generator(net: torch.nn.Module, task: str, source: str) -> None:
         raise ModelUnavailable(
             f"{source} holds a {getattr(net, 'task', '?')} {getattr(net, 'role', 'network')} "
             f"({getattr(net, 'arch_name', '?')}), not a {task} generator"
+        )
+
+
+def _check_finite_output(model: InferenceModel, source: str) -> None:
+    """One tiny forward pass (a flat grey image, >= 64 px, of the network's size multiple)
+    must be finite: finite weights can still overflow, in float16 above all, and such a
+    model gave an all-black picture with "ok"."""
+    side = -(-64 // model.multiple) * model.multiple
+    channels = int(getattr(model.net, "in_channels", 3))
+    name = Path(source).name
+    x = torch.zeros(1, channels, side, side, device=model.device, dtype=model.dtype)
+    try:
+        with torch.inference_mode():
+            finite = bool(torch.isfinite(model.forward(x)).all())
+    except Exception as exc:  # the weights fit their shapes, yet the network cannot run
+        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise ModelUnavailable(f"{name}: the model fails a test run ({reason})") from exc
+    if not finite:
+        raise ModelUnavailable(
+            f"{name}: the model gives NaN or infinite values on a test image "
+            "(damaged or diverged weights); re-export it from a good checkpoint"
         )
 
 

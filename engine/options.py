@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -154,3 +156,49 @@ class DetectRequest:
         object.__setattr__(self, "sensitivity", _unit_number("sensitivity", self.sensitivity))
 
     variant = "blind"
+
+
+# Bounds of the numeric run options, checked where a value enters (CLI, API, preferences):
+# past them torch's thread pool crashes (20000 threads: "libgomp: Thread creation failed",
+# 100000: SIGSEGV) or one tile asks for more memory than any machine has.
+MAX_THREADS_CAP = 256
+MIN_TILE = 32
+MAX_TILE = 8192  # 64 MP in one tile: beyond the auto sizes (1024 CPU, 2048 GPU) by far
+MAX_MEGAPIXELS = 10_000.0  # 10 gigapixels: 30 GB of 8-bit RGB before any work buffer
+
+
+def thread_limit() -> int:
+    """The most CPU threads a run may ask for: this machine's CPU count, at most 256
+    (more threads than cores only slow the convolutions down)."""
+    return max(1, min(MAX_THREADS_CAP, os.cpu_count() or 1))
+
+
+def _whole_number(name: str, value: object, low: int, high: int, why: str = "") -> int:
+    """`value` as an int in [low, high], or InvalidRequest naming the setting and the range."""
+    from engine.errors import InvalidRequest
+
+    whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not whole or not low <= value <= high:  # type: ignore[operator]
+        shown = value if whole else repr(value)
+        allowed = f"a whole number from {low} to {high}{why}"
+        raise InvalidRequest(f"{name} must be {allowed}, got {shown}")
+    return int(value)  # type: ignore[arg-type]
+
+
+def check_threads(value: object) -> int | None:
+    """None (torch's default) or a thread count in 1..thread_limit()."""
+    if value is None:
+        return None
+    return _whole_number("threads", value, 1, thread_limit(), " (the CPU threads here)")
+
+
+def check_tile(value: object) -> int | None:
+    """None (sized from free memory) or a tile side in MIN_TILE..MAX_TILE pixels."""
+    if value is None:
+        return None
+    return _whole_number("tile size", value, MIN_TILE, MAX_TILE, " pixels")
+
+
+def check_max_pixels(value: object) -> int:
+    """A decompression-bomb limit in 1..MAX_MEGAPIXELS million pixels."""
+    return _whole_number("the pixel limit", value, 1, int(MAX_MEGAPIXELS * 1e6), " pixels")

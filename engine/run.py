@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.errors import EngineError, InvalidRequest, OutOfMemory, UnsupportedImage
 from engine.options import (
+    MIN_TILE,
     ColorizeRequest,
     DenoiseRequest,
     DetectRequest,
@@ -29,6 +30,8 @@ from engine.options import (
     Precision,
     Progress,
     _unit_number,
+    check_threads,
+    check_tile,
 )
 from engine.pixels import is_grey, to_grey
 from engine.tiling import CancelToken, TilePlan, is_out_of_memory
@@ -43,16 +46,14 @@ class RunOptions:
     """Where and how to run. Defaults suit an interactive user."""
 
     device: DeviceKind | str = DeviceKind.AUTO
-    tile: int | None = None  # tile side in pixels; None = chosen from free memory
-    threads: int | None = None  # CPU threads; None = torch's default
+    tile: int | None = None  # tile side, 32..8192 pixels; None = chosen from free memory
+    threads: int | None = None  # CPU threads, 1..options.thread_limit(); None = torch's
     weights: Path | None = None  # an explicit weight file instead of the shipped model
     resources: Path | None = None  # another resources/ folder (tests, installers)
     precision: Precision | str = Precision.AUTO  # FULL: float32 everywhere (see Precision)
 
 
 ProgressCallback = Callable[[Progress], None]
-
-_MIN_TILE = 32
 
 
 def check_image(image: object, *, allow_float: bool = False) -> np.ndarray:
@@ -98,11 +99,8 @@ def load_task_model(spec: TaskSpec, options: RunOptions, variant: str = "blind")
     from engine import models
     from engine.devices import resolve_device, set_cpu_threads
 
-    if options.threads is not None and (
-        not isinstance(options.threads, int) or options.threads < 1
-    ):
-        raise InvalidRequest(f"threads must be a whole number of at least 1, got {options.threads}")
-    set_cpu_threads(options.threads)
+    check_tile(options.tile)  # at the edge: before a model is loaded or a thread started
+    set_cpu_threads(check_threads(options.threads))
     device = resolve_device(options.device)
     try:
         precision = Precision(options.precision)
@@ -124,13 +122,11 @@ def load_task_model(spec: TaskSpec, options: RunOptions, variant: str = "blind")
 def tile_plan(model: InferenceModel, options: RunOptions, width: int) -> TilePlan:
     from engine.devices import auto_tile_size
 
-    if options.tile is not None and options.tile < _MIN_TILE:
-        raise InvalidRequest(f"tile size must be at least {_MIN_TILE} pixels, got {options.tile}")
-    tile = options.tile or auto_tile_size(
+    tile = check_tile(options.tile) or auto_tile_size(
         model.device, model.bytes_per_pixel, model.multiple, image_width=width
     )
     overlap = min(max(16, 2 * model.margin), tile // 4)
-    return TilePlan(tile=tile, overlap=overlap, min_tile=_MIN_TILE, multiple=model.multiple)
+    return TilePlan(tile=tile, overlap=overlap, min_tile=MIN_TILE, multiple=model.multiple)
 
 
 def run_task(

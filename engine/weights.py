@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,17 +42,101 @@ class WeightFile:
     state_dict: dict[str, torch.Tensor]
     meta: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    source: str = "weights"  # the file's name, for messages
 
     def build(self) -> nn.Module:
-        """The network these weights belong to, with the weights loaded, in eval mode."""
+        """The network these weights belong to, with the weights loaded, in eval mode.
+
+        The constructor arguments are checked against the state dict's shapes on the meta
+        device first: a 2 MB file saying `base_channels=24000` would otherwise allocate
+        23 GB before `load_state_dict` could notice."""
+        check_fits(self.arch, self.arch_kwargs, self.state_dict, self.source)
         net = build_arch(self.arch, **self.arch_kwargs)
         try:
             net.load_state_dict(self.state_dict, strict=True)
         except RuntimeError as exc:
             raise ModelUnavailable(
-                f"weights do not fit architecture '{self.arch}': {str(exc).splitlines()[0]}"
+                f"{self.source}: weights do not fit architecture '{self.arch}': "
+                f"{str(exc).splitlines()[0]}"
             ) from exc
         return net.eval()
+
+
+class _OverBudget(Exception):
+    """A network under construction registered more tensors than its weight file holds."""
+
+
+_budget = threading.local()  # the probe build on this thread: its limits, what it registered
+
+
+def _spend(module: nn.Module, name: str, tensor: torch.Tensor | None) -> None:
+    """Registration hook: stop a probe build as soon as it outgrows the weight file. A
+    tensor assigned again under the same name (spectral norm's power iterations) counts once."""
+    seen: dict[tuple[int, str], int] | None = getattr(_budget, "seen", None)
+    if seen is None or tensor is None:
+        return  # another thread's build, or a placeholder
+    key = (id(module), name)
+    _budget.elements += tensor.numel() - seen.get(key, 0)
+    seen[key] = tensor.numel()
+    if len(seen) > _budget.max_tensors or _budget.elements > _budget.max_elements:
+        raise _OverBudget
+
+
+def _probe(arch: str, kwargs: dict[str, Any], state_dict: dict[str, torch.Tensor]) -> nn.Module:
+    """The network built on the meta device (shapes, no memory), aborted once it registers
+    more tensors or elements than the file holds: a `blocks=10**8` would otherwise take
+    hours of Python objects even there. Twice the file, plus slack: a parametrization
+    registers its weight twice, and non-persistent buffers are not stored."""
+    stored = sum(t.numel() for t in state_dict.values())
+    _budget.max_tensors, _budget.max_elements = 2 * len(state_dict) + 64, 2 * stored + (1 << 20)
+    _budget.seen, _budget.elements = {}, 0
+    hooks = [
+        nn.modules.module.register_module_parameter_registration_hook(_spend),
+        nn.modules.module.register_module_buffer_registration_hook(_spend),
+    ]
+    try:
+        with torch.device("meta"):
+            return build_arch(arch, **kwargs)
+    finally:
+        _budget.seen = None
+        for hook in hooks:
+            hook.remove()
+
+
+def check_fits(
+    arch: str, kwargs: dict[str, Any], state_dict: dict[str, torch.Tensor], source: str
+) -> None:
+    """ModelUnavailable naming `source` unless the network `arch(**kwargs)` has exactly the
+    state dict's tensor names and shapes, found without allocating the network."""
+    unfit = f"{source}: weights do not fit architecture '{arch}' with {kwargs}"
+    try:
+        expected = _probe(arch, kwargs, state_dict).state_dict()
+    except _OverBudget:
+        raise ModelUnavailable(f"{unfit}: it is far larger than the file's tensors") from None
+    missing = sorted(set(expected) - set(state_dict))
+    extra = sorted(set(state_dict) - set(expected))
+    if missing or extra:
+        names = ", ".join((missing or extra)[:3])
+        raise ModelUnavailable(f"{unfit}: {'missing' if missing else 'unexpected'} {names}")
+    for name, tensor in expected.items():
+        if tuple(tensor.shape) != tuple(state_dict[name].shape):
+            raise ModelUnavailable(
+                f"{unfit}: {name} is {tuple(state_dict[name].shape)} in the file, "
+                f"{tuple(tensor.shape)} in the network"
+            )
+
+
+def check_tensors(state_dict: dict[str, object], source: str) -> None:
+    """ModelUnavailable naming `source` for a non-tensor entry or a NaN/infinite value (a
+    diverged training run's weights: accepted, they gave an all-black picture)."""
+    for name, value in state_dict.items():
+        if not isinstance(value, torch.Tensor):
+            raise ModelUnavailable(f"{source}: weight {name!r} is a {type(value).__name__}")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise ModelUnavailable(
+                f"{source}: weight {name} holds NaN or infinite values (a diverged or damaged "
+                "model); re-export it from a good checkpoint"
+            )
 
 
 def sha256_of(path: Path) -> str:
@@ -120,8 +206,15 @@ def load_weights(path: str | os.PathLike, *, expected_sha256: str | None = None)
         )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's text is a page of advice to load with weights_only=False: never here.
+        raise ModelUnavailable(
+            f"weight file {path.name} holds Python objects besides tensors and plain values; "
+            "refused, since loading them could run code"
+        ) from exc
     except Exception as exc:  # torch raises many types for a damaged or foreign file
-        raise ModelUnavailable(f"weight file {path.name} cannot be read: {exc}") from exc
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ModelUnavailable(f"weight file {path.name} cannot be read: {reason}") from exc
     return _validate(payload, path)
 
 
@@ -134,15 +227,18 @@ def _validate(payload: object, path: Path) -> WeightFile:
             f"{path.name} has weight format version {version}; this engine reads {FORMAT_VERSION}"
         )
     try:
-        return WeightFile(
+        weights = WeightFile(
             arch=str(payload["arch"]),
             arch_kwargs=dict(payload["arch_kwargs"]),
             task=str(payload["task"]),
             state_dict=dict(payload["state_dict"]),
             meta=dict(payload.get("meta", {})),
+            source=path.name,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelUnavailable(f"{path.name} lacks a required field: {exc}") from exc
+    check_tensors(weights.state_dict, path.name)
+    return weights
 
 
 @dataclass(frozen=True)

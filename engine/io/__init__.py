@@ -5,6 +5,8 @@
 * :func:`write_image` writes them back atomically, keeping EXIF, ICC, alpha and 16 bits where
   the format allows.
 * :func:`read_mask` reads an inpainting mask as a boolean array.
+* What the reader worked around (damaged metadata, an animation's other frames) arrives as
+  a one-line :class:`ReadNote` warning.
 
 Every failure is an :class:`engine.errors.UnsupportedImage` (or :class:`ImageTooLarge`) on
 reading and an :class:`engine.errors.ImageWriteError` on writing, with a one-line message
@@ -13,6 +15,7 @@ naming the file. Nothing here imports Qt or reads environment variables.
 
 from __future__ import annotations
 
+from engine.io.guard import ReadNote
 from engine.io.mask import read_mask
 from engine.io.read import read_image
 from engine.io.types import (
@@ -31,6 +34,7 @@ __all__ = [
     "SUPPORTED_WRITE_SUFFIXES",
     "ImageMeta",
     "LoadedImage",
+    "ReadNote",
     "is_supported_image_path",
     "read_image",
     "read_mask",

@@ -6,9 +6,11 @@ import contextlib
 import os
 import stat
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import PIL
 from PIL import Image
 
 from engine.errors import UnsupportedImage
@@ -60,3 +62,29 @@ def check_input_file(path: str | os.PathLike[str]) -> Path:
     if info.st_size == 0:
         raise UnsupportedImage(f"{file}: file is empty (0 bytes)")
     return file
+
+
+class ReadNote(UserWarning):
+    """Something the reader worked around and the user may want to know, one line naming the
+    file: damaged metadata left out, only the first frame of an animation read. The CLI
+    prints it as a note; an application may show it or filter it out."""
+
+
+_PILLOW_DIR = os.path.dirname(PIL.__file__)
+_warnings_lock = threading.Lock()  # catch_warnings swaps process-wide state
+
+
+@contextlib.contextmanager
+def pillow_warnings() -> Iterator[list[str]]:
+    """Collect Pillow's warnings (printed with its source path and line, over two lines) as
+    one-line texts; warnings from anything else pass through as they were."""
+    texts: list[str] = []
+    with _warnings_lock, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield texts
+        finally:
+            foreign = [w for w in caught if not w.filename.startswith(_PILLOW_DIR)]
+            texts.extend(one_line(w.message) for w in caught if w not in foreign)
+    for w in foreign:  # e.g. another thread's, raised while the filters were swapped
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)

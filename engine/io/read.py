@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,14 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 
 from engine.errors import EngineError, ImageTooLarge, UnsupportedImage
 from engine.io import decode16
-from engine.io.guard import check_input_file, one_line, pillow_limit_disabled
+from engine.io.guard import (
+    ReadNote,
+    check_input_file,
+    one_line,
+    pillow_limit_disabled,
+    pillow_warnings,
+)
+from engine.io.jpeg_end import restore_end_marker
 from engine.io.metadata import (
     ORIENTATION_TAG,
     apply_orientation,
@@ -27,8 +35,9 @@ from engine.io.metadata import (
     xmp_orientation,
 )
 from engine.io.types import DEFAULT_MAX_PIXELS, ImageMeta, LoadedImage
+from engine.options import check_max_pixels
 
-_PIL_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WEBP")  # JPEG also yields MPO
+_PIL_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WEBP", "GIF")  # JPEG also yields MPO
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _PNG16_MODES = {0: "I;16", 2: "RGB;16", 4: "LA;16", 6: "RGBA;16"}
 
@@ -47,10 +56,13 @@ def _check_size(file: Path, size: tuple[int, int], max_pixels: int) -> None:
 def read_image(
     path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> LoadedImage:
-    """Read a PNG, JPEG, TIFF, BMP or WebP file into upright RGB pixels plus alpha and metadata.
+    """Read a PNG, JPEG, TIFF, BMP, WebP or GIF file into upright RGB pixels, alpha, metadata.
 
     * The format is recognised from the content, not the suffix. Multi-frame files (multi-page
-      TIFF, animated WebP, MPO) give their first frame.
+      TIFF, animated WebP and GIF, MPO) give their first frame; an animated GIF says so in a
+      :class:`ReadNote` warning, as does damaged metadata that was left out (one line naming
+      the file, instead of Pillow's own warnings). A JPEG that lacks only its end marker is
+      read (``engine.io.jpeg_end``); a truncated one is refused.
     * The EXIF orientation (all eight values) is applied to the pixels and the alpha; the kept
       EXIF then says orientation 1. EXIF that cannot be parsed is dropped, not fatal.
     * Grayscale (``L``, ``1``, ``I;16``) is replicated to three channels
@@ -64,19 +76,23 @@ def read_image(
       value range is not defined well enough to convert without guessing.
     * ``width * height > max_pixels`` raises :class:`ImageTooLarge`, checked from the header
       before any pixel is decoded. Pillow's global limit is switched off during the call and
-      restored afterwards.
+      restored afterwards. ``max_pixels`` itself must be 1..10 000 million
+      (:class:`InvalidRequest` otherwise).
 
     Raises:
         UnsupportedImage: missing, empty, unreadable, truncated, corrupt or unsupported file;
             the one-line message names the file and the problem.
         ImageTooLarge: more pixels than ``max_pixels``.
     """
-    if max_pixels <= 0:
-        raise ValueError(f"max_pixels must be positive, got {max_pixels}")
+    max_pixels = check_max_pixels(max_pixels)  # InvalidRequest naming the range
     file = check_input_file(path)
     try:
-        with pillow_limit_disabled():
-            return _read(file, max_pixels)
+        with pillow_limit_disabled(), pillow_warnings() as damaged:
+            loaded = _read(file, max_pixels)
+        if damaged:  # Pillow warns per damaged EXIF tag, over two lines with its own path
+            note = f"{file}: damaged metadata left out ({damaged[0]})"
+            warnings.warn(ReadNote(note), stacklevel=2)
+        return loaded
     except EngineError:
         raise
     except MemoryError as exc:
@@ -98,7 +114,7 @@ def _read(file: Path, max_pixels: int) -> LoadedImage:
         if head.startswith(_TIFF_MAGIC):
             return _read_tiff_without_pillow(file, max_pixels)
         raise UnsupportedImage(
-            f"{file}: not a supported image file (PNG, JPEG, TIFF, BMP or WebP expected)"
+            f"{file}: not a supported image file (PNG, JPEG, TIFF, BMP, WebP or GIF expected)"
         ) from None
     with im:
         fmt = "JPEG" if im.format == "MPO" else str(im.format)
@@ -208,8 +224,28 @@ def _read_tiff_without_pillow(file: Path, max_pixels: int) -> LoadedImage:
 # --------------------------------------------------------------------------- Pillow path
 
 
+def _load(file: Path, im: Image.Image, fmt: str) -> Image.Image:
+    """Decode `im`; a JPEG that lacks only its end marker gets it back (`jpeg_end`), while a
+    truncated one is still refused."""
+    try:
+        im.load()
+        return im
+    except OSError as exc:
+        if fmt != "JPEG" or "truncated" not in str(exc):
+            raise
+        repaired = restore_end_marker(file.read_bytes())
+        if repaired is None:
+            raise
+    whole = Image.open(io.BytesIO(repaired), formats=["JPEG"])
+    whole.load()
+    return whole
+
+
 def _read_pillow(file: Path, im: Image.Image, fmt: str) -> LoadedImage:
-    im.load()
+    if fmt == "GIF" and getattr(im, "is_animated", False):  # before decoding: it seeks
+        note = f"{file}: animated GIF, only its first frame is read"
+        warnings.warn(ReadNote(note), stacklevel=2)
+    im = _load(file, im, fmt)
     exif = _safe_exif(im)
     icc = im.info.get("icc_profile") or None
     mode = im.mode

@@ -11,14 +11,15 @@ DEFAULT_MAX_PIXELS: int = 300_000_000
 """Decompression-bomb guard: images with more pixels than this are refused (well above 100 MP)."""
 
 SUPPORTED_READ_SUFFIXES: frozenset[str] = frozenset(
-    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif"}
 )
 """File-name suffixes (lower case, with the dot) of the formats :func:`read_image` decodes."""
 
 SUPPORTED_WRITE_SUFFIXES: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 )
-"""File-name suffixes (lower case, with the dot) of the formats :func:`write_image` encodes."""
+"""File-name suffixes (lower case, with the dot) of the formats :func:`write_image` encodes
+(GIF is read, first frame only, but not written: 256 colours would spoil a restoration)."""
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class ImageMeta:
     """What a photographer cares about beyond the pixels, as found in the source file.
 
     Attributes:
-        source_format: ``"PNG"``, ``"JPEG"``, ``"TIFF"``, ``"BMP"`` or ``"WEBP"``.
+        source_format: ``"PNG"``, ``"JPEG"``, ``"TIFF"``, ``"BMP"``, ``"WEBP"`` or ``"GIF"``.
         source_mode: what the file held, in Pillow's spelling where Pillow has one:
             ``"RGB"``, ``"RGBA"``, ``"L"``, ``"LA"``, ``"P"``, ``"CMYK"``, ``"1"``, ``"I;16"``;
             16-bit colour files read outside Pillow are ``"RGB;16"``, ``"RGBA;16"``, ``"LA;16"``.

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -238,13 +241,52 @@ def _create_temp(folder: Path, name: str) -> Path:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        candidate = folder / f".{name[:100]}.{secrets.token_hex(6)}.tmp"
+        candidate = folder / f".{name[:100]}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
         try:
             os.close(os.open(candidate, flags, 0o666))
         except FileExistsError:
             continue
         return candidate
     raise FileExistsError(f"no free temporary file name in {folder}")
+
+
+# Our temporary files: ".NAME.PID-HEX.tmp", and ".NAME.HEX.tmp" from before the PID was in
+# the name. A killed run leaves one behind (7-13 MB each for a photo), never removed.
+_TEMP_NAME = re.compile(r"^\..+\.(?:(\d+)-)?[0-9a-f]{12}\.tmp$")
+STALE_TEMP_SECONDS = 600
+_swept: set[str] = set()
+_swept_lock = threading.Lock()
+
+
+def _is_stale(entry: os.DirEntry[str], now: float) -> bool:
+    match = _TEMP_NAME.match(entry.name)
+    if match is None or not entry.is_file(follow_symlinks=False):
+        return False
+    if match.group(1) is not None and os.name == "posix" and int(match.group(1)) != os.getpid():
+        try:
+            os.kill(int(match.group(1)), 0)  # signal 0: only asks whether the PID exists
+        except ProcessLookupError:
+            return True  # its writer is gone
+        except OSError:
+            pass  # alive under another user: judge by age
+    # A live writer keeps its file fresh; a PID may have been reused since.
+    return now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_SECONDS
+
+
+def remove_stale_temps(folder: Path) -> None:
+    """Remove temporary files of killed writes in `folder` (once per folder and process:
+    a batch writes thousands of files there). Best effort: nothing here fails a write."""
+    key = os.path.realpath(folder)
+    with _swept_lock:
+        if key in _swept:
+            return
+        _swept.add(key)
+    now = time.time()
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if _is_stale(entry, now):
+                    os.unlink(entry.path)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -261,6 +303,7 @@ def _fsync_folder(folder: Path) -> None:
 
 def _atomic_write(target: Path, encode: Callable[[IO[bytes]], None]) -> None:
     temp: Path | None = None
+    remove_stale_temps(target.parent)
     try:
         temp = _create_temp(target.parent, target.name)
         # A named file (tifffile wants one), readable too: the 16-bit TIFF writer patches it.

@@ -233,11 +233,12 @@ def test_mask_shape_check_and_orientation(tmp_path: Path) -> None:
 
 def test_suffixes_and_path_filter() -> None:
     expected = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
-    assert SUPPORTED_READ_SUFFIXES == expected == SUPPORTED_WRITE_SUFFIXES
+    assert expected | {".gif"} == SUPPORTED_READ_SUFFIXES  # GIF: read (first frame) only
+    assert expected == SUPPORTED_WRITE_SUFFIXES
     assert isinstance(SUPPORTED_READ_SUFFIXES, frozenset)
-    for name in ("a.JPG", "b.jpeg", "c.TiFf", "d.webp", Path("e/f.png")):
+    for name in ("a.JPG", "b.jpeg", "c.TiFf", "d.webp", Path("e/f.png"), "g.GIF"):
         assert is_supported_image_path(name)
-    for name in ("a.gif", "b.txt", "noext", ".png", "dir.png/readme"):
+    for name in ("b.txt", "noext", ".png", "dir.png/readme"):
         assert not is_supported_image_path(name)
     assert set(eio.__all__) >= {"read_image", "write_image", "read_mask", "ImageMeta"}
 
