@@ -55,7 +55,9 @@ class Preferences:
         return cls(
             device=device if device in _DEVICE_LABELS else "auto",
             tile=valid_tile(_int(store.value("engine/tile", 0))),
-            threads=_int(store.value("engine/threads", 0)),
+            # A count saved on a bigger machine (or edited by hand) would make every run
+            # fail: clamp it to what this one has.
+            threads=min(max(_int(store.value("engine/threads", 0)), 0), api.thread_limit()),
             precision=precision if precision in _PRECISION_LABELS else "auto",
         )
 
@@ -189,7 +191,7 @@ class PreferencesDialog(QDialog):
         self.tile = TileSpinBox()
         self.tile.setValue(valid_tile(prefs.tile) or MIN_TILE - 1)
         self.threads = QSpinBox()
-        self.threads.setRange(0, 256)
+        self.threads.setRange(0, api.thread_limit())
         self.threads.setSpecialValueText("Default")
         self.threads.setValue(prefs.threads)
         self.precision = QComboBox()

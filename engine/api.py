@@ -49,6 +49,7 @@ from engine.options import (
     NoiseKind,
     Precision,
     Progress,
+    thread_limit,
 )
 from engine.pixels import colourfulness, convert_depth, has_colour, is_grey
 from engine.run import (
@@ -115,6 +116,7 @@ __all__ = [
     "read_mask",
     "run_task",
     "self_test",
+    "thread_limit",
     "write_image",
 ]
 

@@ -329,3 +329,20 @@ def test_history_names_the_opened_photo(window: MainWindow, png) -> None:
     assert window.history_view.emptyLabel() == "Opened photo.png"
     window.samples_menu.actions()[1].trigger()
     assert window.history_view.emptyLabel() == "Opened old_photo_b.png"
+
+
+def test_a_thread_count_above_this_machine_is_clamped_so_runs_still_work(
+    qtbot, settings_file
+) -> None:
+    from editor.settings import PreferencesDialog
+    from engine import api
+
+    settings_file.setValue("engine/threads", api.thread_limit() + 7)  # from a bigger machine
+    loaded = Preferences.load(settings_file)
+    assert loaded.threads == api.thread_limit()
+    assert loaded.run_options().threads == api.thread_limit()  # within the engine's range
+    settings_file.setValue("engine/threads", -3)
+    assert Preferences.load(settings_file).threads == 0  # torch's default
+    dialog = PreferencesDialog(Preferences(), None)
+    qtbot.addWidget(dialog)
+    assert dialog.threads.maximum() == api.thread_limit()
