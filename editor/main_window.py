@@ -382,6 +382,10 @@ class MainWindow(QMainWindow):
     # --- closing -------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # A running restoration would refuse the save the prompt below may ask for; its
+        # result could not land in a closing window anyway.
+        self.runner.cancel()
+        self.runner.wait()
         if not self.files.confirm_discard():
             event.ignore()
             return

@@ -20,7 +20,7 @@ from engine.io import encode16
 from engine.io.guard import one_line
 from engine.io.metadata import clean_exif, exif_to_bytes, icc_matches, parse_exif
 from engine.io.types import SUPPORTED_WRITE_SUFFIXES, ImageMeta
-from engine.pixels import convert_depth
+from engine.pixels import convert_depth, is_grey
 
 _FORMATS = {
     ".png": "PNG",
@@ -51,10 +51,11 @@ def write_image(
         alpha: H x W (``uint8``, ``uint16`` or ``bool``; converted to the pixels' depth), or
             ``None``. Written as RGBA / gray + alpha in PNG, TIFF and WebP; JPEG and BMP have no
             alpha, so it is dropped there.
-        meta: EXIF and ICC to embed (usually ``LoadedImage.meta`` of the source). The EXIF is
-            rebuilt: orientation reset to 1, TIFF storage tags and the thumbnail dropped,
-            ``PixelXDimension``/``PixelYDimension`` updated to the written size; EXIF that cannot
-            be parsed is left out. An ICC profile is embedded only when its colour space
+        meta: EXIF and ICC to embed (usually ``LoadedImage.meta`` of the source); when it says
+            the source was grey and the three channels are equal, a grey file is written.
+            The EXIF is rebuilt: orientation reset to 1, TIFF storage tags and the thumbnail
+            dropped, ``PixelXDimension``/``PixelYDimension`` updated to the written size; EXIF
+            that cannot be parsed is left out. An ICC profile is embedded only when its colour space
             matches the written pixels (an RGB profile for RGB, a GRAY profile for gray).
         quality: 1..100, for JPEG and WebP. JPEG at 90 or more is written without chroma
             subsampling (4:4:4). WebP at 100 is written lossless.
@@ -95,6 +96,9 @@ def write_image(
     if not 1 <= int(quality) <= 100:
         raise ImageWriteError(f"{target}: quality must be 1..100, got {quality}")
     pixels, alpha = _validate(target, pixels, alpha)
+    if meta is not None and meta.was_grayscale and pixels.ndim == 3 and is_grey(pixels):
+        # A grey scan stays a grey file: a third of the size, and its GRAY ICC profile fits.
+        pixels = pixels[..., 0]
     if target.is_symlink():
         target = Path(os.path.realpath(target))
     folder = target.parent

@@ -343,3 +343,20 @@ def test_denoise_strength_goes_to_200_percent_and_reaches_the_engine(
     assert _run(photo, qtbot, photo.act.denoise) == "finished"
     assert seen == [2.0]
     assert photo.document.layers[-1].name == "Denoise (200%)"
+
+
+def test_closing_with_unsaved_changes_during_a_run_can_still_save(
+    photo: MainWindow, qtbot, monkeypatch, dialogs, tmp_path, thread_tracker
+) -> None:
+    from editor.dialogs import Unsaved
+    from editor.doc import load_ora
+
+    _paint_square(photo, 5, 15, 5, 25)  # an unsaved change
+    monkeypatch.setattr(api, "denoise", _slow_denoise)
+    photo.act.denoise.trigger()
+    qtbot.waitUntil(lambda: photo.job_progress.bar.value() > 0)
+    dialogs.unsaved_answer = Unsaved.SAVE
+    dialogs.save_path = tmp_path / "kept.ora"
+    assert photo.close()  # the run stops first, so the prompt's Save is not refused
+    assert load_ora(tmp_path / "kept.ora").mask.any()
+    assert thread_tracker.running() == []
