@@ -1,5 +1,5 @@
 import sys
 
-from editor.app import main
+from editor.launch import main
 
 sys.exit(main())

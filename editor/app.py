@@ -8,8 +8,6 @@ photo per window).
 
 from __future__ import annotations
 
-import ctypes
-import os
 import sys
 from pathlib import Path
 
@@ -51,41 +49,6 @@ def create_window(files: list[Path] | None = None) -> MainWindow:
     return window
 
 
-# Qt's xcb platform plugin loads these at start and aborts the process when one is missing;
-# each Debian/Ubuntu package with the library's file name.
-XCB_LIBRARIES = {
-    "libxcb-cursor0": "libxcb-cursor.so.0",
-    "libxcb-icccm4": "libxcb-icccm.so.4",
-    "libxcb-image0": "libxcb-image.so.0",
-    "libxcb-keysyms1": "libxcb-keysyms.so.1",
-    "libxcb-randr0": "libxcb-randr.so.0",
-    "libxcb-render-util0": "libxcb-render-util.so.0",
-    "libxcb-shape0": "libxcb-shape.so.0",
-    "libxcb-xkb1": "libxcb-xkb.so.1",
-    "libxkbcommon-x11-0": "libxkbcommon-x11.so.0",
-}
-
-
-def library_present(filename: str) -> bool:
-    """Whether the dynamic loader can load `filename` (as Qt's plugin would)."""
-    try:
-        ctypes.CDLL(filename)
-    except OSError:
-        return False
-    return True
-
-
-def missing_xcb_packages(argv: list[str]) -> list[str]:
-    """The packages of Qt's X11 libraries that are missing, when Qt is about to use X11
-    (Linux, no other platform chosen, no Wayland session); else none."""
-    if not sys.platform.startswith("linux") or "-platform" in argv:
-        return []
-    platform = os.environ.get("QT_QPA_PLATFORM", "")
-    if platform not in ("", "xcb") or (not platform and os.environ.get("WAYLAND_DISPLAY")):
-        return []
-    return [package for package, name in XCB_LIBRARIES.items() if not library_present(name)]
-
-
 def _parse(args: list[str]) -> tuple[list[Path], str | None]:
     """(files, error) from the arguments Qt left alone."""
     options = [arg for arg in args if arg.startswith("-") and arg != "-"]
@@ -121,15 +84,6 @@ def main(argv: list[str] | None = None) -> int:
     if "--self-test" in argv[1:]:
         return self_test()
     existing = QApplication.instance()
-    missing = [] if existing is not None else missing_xcb_packages(argv)
-    if missing:
-        # Qt would abort with a page about plugins; this says what to do in one line.
-        print(
-            "The editor needs Qt's X11 libraries, and some are missing; install them with: "
-            f"sudo apt-get install {' '.join(missing)}",
-            file=sys.stderr,
-        )
-        return 2
     app = existing if isinstance(existing, QApplication) else QApplication(argv)
     # A new QApplication strips the options it understands; an existing one (tests) has
     # its own arguments, so ours are taken as given.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from editor import app
+from editor import app, system_libs
 from editor.resources import about_markdown, app_version, icon_paths
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,45 +82,51 @@ def _x11_session(monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
 
 
-def test_missing_x11_libraries_are_named_with_their_packages(monkeypatch) -> None:
+def test_missing_libraries_are_named_with_their_packages(monkeypatch) -> None:
     _x11_session(monkeypatch)
-    monkeypatch.setattr(app, "library_present", lambda name: "cursor" not in name)
-    assert app.missing_xcb_packages(["editor"]) == ["libxcb-cursor0"]
-    monkeypatch.setattr(app, "library_present", lambda name: True)
-    assert app.missing_xcb_packages(["editor"]) == []
+    monkeypatch.setattr(system_libs, "library_present", lambda name: "cursor" not in name)
+    assert system_libs.missing_packages(["editor"]) == ["libxcb-cursor0"]
+    monkeypatch.setattr(system_libs, "library_present", lambda name: "EGL" not in name)
+    assert system_libs.missing_packages(["editor"]) == ["libegl1"]  # Qt's own, not X11's
+    monkeypatch.setattr(system_libs, "library_present", lambda name: True)
+    assert system_libs.missing_packages(["editor"]) == []
 
 
-def test_the_x11_check_is_skipped_where_qt_will_not_use_x11(monkeypatch) -> None:
+def test_the_x11_libraries_are_checked_only_where_qt_will_use_x11(monkeypatch) -> None:
     _x11_session(monkeypatch)
-    monkeypatch.setattr(app, "library_present", lambda name: False)
-    assert len(app.missing_xcb_packages(["editor"])) == len(app.XCB_LIBRARIES)
-    assert app.missing_xcb_packages(["editor", "-platform", "offscreen"]) == []
+    monkeypatch.setattr(system_libs, "library_present", lambda name: False)
+    every = len(system_libs.QT_LIBRARIES) + len(system_libs.XCB_LIBRARIES)
+    only_qt = len(system_libs.QT_LIBRARIES)
+    assert len(system_libs.missing_packages(["editor"])) == every
+    assert len(system_libs.missing_packages(["editor", "-platform", "offscreen"])) == only_qt
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
-    assert app.missing_xcb_packages(["editor"]) == []
+    assert len(system_libs.missing_packages(["editor"])) == only_qt
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")  # asked for X11 by name: checked
-    assert app.missing_xcb_packages(["editor"]) != []
+    assert len(system_libs.missing_packages(["editor"])) == every
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    assert app.missing_xcb_packages(["editor"]) == []
+    assert len(system_libs.missing_packages(["editor"])) == only_qt
     monkeypatch.setattr(sys, "platform", "darwin")
     monkeypatch.delenv("QT_QPA_PLATFORM")
-    assert app.missing_xcb_packages(["editor"]) == []
+    assert system_libs.missing_packages(["editor"]) == []
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt uses X11 on Linux only")
-def test_missing_x11_libraries_end_the_editor_with_one_line_not_an_abort() -> None:
-    """In a fresh process (no QApplication yet) with the library probe answering "missing"
-    for two of them: one line with the install command, exit status 2, no QApplication."""
+def test_missing_libraries_end_the_editor_with_one_line_before_qt_is_imported() -> None:
+    """In a fresh process with the probe answering "missing" for a Qt library and two X11
+    ones: one line with the install command, exit status 2, and Qt never imported (where
+    a missing libEGL would otherwise fail the import with a traceback)."""
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
     code = (
-        "import sys; from editor import app\n"
-        "app.library_present = lambda name: not name.startswith(('libxcb-cursor', 'libxcb-xkb'))\n"
-        "status = app.main(['editor'])\n"
-        "from PySide6.QtWidgets import QApplication\n"
-        "sys.exit(status if QApplication.instance() is None else 99)\n"
+        "import sys; from editor import launch, system_libs\n"
+        "gone = ('libxcb-cursor', 'libxcb-xkb', 'libEGL')\n"
+        "system_libs.library_present = lambda name: not name.startswith(gone)\n"
+        "status = launch.main(['editor'])\n"
+        "sys.exit(status if 'PySide6' not in sys.modules else 99)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stdout == "" and result.stderr.count("\n") == 1
-    assert result.stderr.rstrip().endswith("sudo apt-get install libxcb-cursor0 libxcb-xkb1")
+    wanted = "sudo apt-get install libegl1 libxcb-cursor0 libxcb-xkb1"
+    assert result.stderr.rstrip().endswith(wanted)
