@@ -195,7 +195,11 @@ class RecoveryController(QObject):
             document = self._read(path)
             if document is None:
                 continue
-            when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+            try:
+                stamp = path.stat().st_mtime
+            except OSError:  # removed meanwhile (another editor restored it): nothing to offer
+                continue
+            when = datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
             question = (
                 f"The editor closed without saving “{document.name}”. A copy from {when} "
                 "was kept. Restore it?"
@@ -223,6 +227,9 @@ class RecoveryController(QObject):
             reason = too_large(inspect_recovery(path), api.available_memory())
             if reason is None:
                 return load_ora(path, meta_factory=engine_meta_factory, restore_identity=True)
+        except MemoryError:
+            # The estimate fell short: the copy is fine, this computer is not big enough.
+            reason = f"“{path.name}” needs more memory than this computer has free."
         except Exception as error:  # DocumentError, or anything: never stops start-up
             dialogs.show_error(
                 parent, "Cannot restore", "A recovery copy could not be read; it is deleted.",

@@ -17,9 +17,9 @@ Which samples are teacher-forced is fixed by position in the batch, not drawn: b
 already in random order, and a draw from the global RNG would make a resumed run diverge
 (the trainer's instance noise has its own generator for that reason).
 
-Wiring (not done here, see the report): `training.tasks.HOOKS` and
-`training.data.datasets.DATASETS` are keyed by task; this pair is selected by a config's
-``dataset = "denoise_real"``.
+Registered under ``"denoise_real"`` in `training.tasks.HOOKS` (below; `training.builder`
+imports this module), as `training.data.real_dataset` registers its dataset; a config
+selects the pair with ``dataset = "denoise_real"``.
 """
 
 from __future__ import annotations

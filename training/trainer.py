@@ -26,7 +26,13 @@ from torch.utils.data import DataLoader
 
 from training import builder
 from training import distributed as dist_utils
-from training.checkpoint import BEST_NAME, checkpoint_path, save_checkpoint
+from training.checkpoint import (
+    BEST_NAME,
+    best_checkpoint_path,
+    checkpoint_path,
+    load_checkpoint,
+    save_checkpoint,
+)
 from training.config import TrainConfig, config_from_dict
 from training.ema import BATCHNORM_BATCHES, calibrate, ema_decay, has_batchnorm, update_ema
 from training.errors import DivergedError, TrainingError
@@ -163,6 +169,11 @@ class Trainer:
         self.batch_in_epoch = state["batch_in_epoch"]
         self.last_d_loss, self.last_metrics = state["last_d_loss"], state["last_metrics"]
         self.best = state.get("best")  # absent before best.pt existed: the next one is best
+        best_file = best_checkpoint_path(self.run_dir)
+        if best_file.is_file():
+            # best.pt may be newer than last.pt (validated, then killed before the next save):
+            # its own score is the one to beat, or a worse state would overwrite it.
+            self.best = load_checkpoint(best_file).get("best") or self.best
         torch.set_rng_state(state["rng_cpu"])
         cuda_states = state["rng_cuda"]
         if cuda_states and torch.cuda.is_available():

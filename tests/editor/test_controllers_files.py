@@ -178,6 +178,25 @@ def test_a_copy_too_large_for_memory_is_not_opened(
     assert not rescue.offer() and not leftover.exists()
 
 
+def test_a_copy_that_runs_out_of_memory_while_opening_is_kept(
+    rescue: RecoveryController,
+    recovery_dir,
+    tmp_path,
+    dialogs,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    """The estimate can fall short: the copy is fine, so it is offered again, not deleted."""
+    leftover = _leftover(recovery_dir, tmp_path / "photo.png")
+
+    def out_of_memory(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise MemoryError
+
+    monkeypatch.setattr(recovery, "load_ora", out_of_memory)
+    assert not rescue.offer()
+    (reason,) = dialogs.too_large
+    assert "memory" in reason and leftover.exists()  # kept: the default answer
+
+
 def test_a_declared_size_is_read_without_decoding(tmp_path: Path, recovery_dir) -> None:  # noqa: ANN001
     from editor_support import craft_stack
 

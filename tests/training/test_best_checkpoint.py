@@ -78,3 +78,19 @@ def test_a_resumed_run_remembers_its_best_score(photos, tmp_path, monkeypatch):
                                               ("colorize", "psnr")])  # fmt: skip
 def test_each_task_is_judged_by_its_primary_metric(task, metric):
     assert primary_metric(task) == metric
+
+
+def test_a_resumed_run_beats_best_pt_even_when_it_is_newer_than_last_pt(
+    photos, tmp_path, monkeypatch
+):
+    run = tmp_path / "run"
+    first = make_trainer(tiny_config("denoise", steps=2, val_every=1), photos, run)
+    _scripted(monkeypatch, {1: 5.0, 2: 6.0}, first, {})
+    first.fit()
+    best_file = run / "checkpoints" / "best.pt"
+    state = torch.load(best_file, weights_only=True)
+    state["best"] = {"metric": "psnr", "value": 9.0, "step": 3}  # validated after last.pt
+    torch.save(state, best_file)
+    resumed = make_trainer(tiny_config("denoise", steps=3, val_every=1), photos, run, resume=True)
+    assert resumed.best == {"metric": "psnr", "value": 9.0, "step": 3}
+

@@ -308,6 +308,8 @@ been imported), so every importer sees them all."""
 def register_dataset(name: str, cls: type[CropDataset], task: str | None = None) -> None:
     task = task or name
     get_task(task)  # a dataset trains a task the engine knows, under the engine's name
+    if DATASETS.get(name, cls) is not cls:
+        raise ValueError(f"dataset {name!r} is already registered to {DATASETS[name].__name__}")
     DATASETS[name] = cls
     DATASET_TASKS[name] = task
     if name == task and name not in TASKS:
