@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from engine.archs import arch_class
 from engine.errors import ModelUnavailable
 from engine.options import ModelInfo
 from engine.tasks import get_task
@@ -55,8 +56,10 @@ def load_model(
                 raise ModelUnavailable(
                     f"{identity[0]} holds a {weight_file.task} model, not a {task} model"
                 )
+            # Before building: a critic (spectral norm) or another task's network is refused
+            # from its class, so its constructor never runs.
+            _check_generator(arch_class(weight_file.arch), weight_file.arch, task, identity[0])
             net = weight_file.build()
-            _check_generator(net, task, identity[0])
             resolution = weight_file.meta.get("resolution")
             if resolution is not None and (not isinstance(resolution, int) or resolution < 8):
                 raise ModelUnavailable(f"{identity[0]} has an invalid resolution {resolution!r}")
@@ -69,12 +72,12 @@ def load_model(
         return _cache[key]
 
 
-def _check_generator(net: torch.nn.Module, task: str, source: str) -> None:
+def _check_generator(cls: type, arch: str, task: str, source: str) -> None:
     """A weight file must hold a generator for this task, not a critic or another task's net."""
-    if getattr(net, "role", None) != "generator" or getattr(net, "task", None) != task:
+    if getattr(cls, "role", None) != "generator" or getattr(cls, "task", None) != task:
         raise ModelUnavailable(
-            f"{source} holds a {getattr(net, 'task', '?')} {getattr(net, 'role', 'network')} "
-            f"({getattr(net, 'arch_name', '?')}), not a {task} generator"
+            f"{source} holds a {getattr(cls, 'task', '?')} {getattr(cls, 'role', 'network')} "
+            f"({arch}), not a {task} generator"
         )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from engine.archs import build_arch
 from engine.errors import ModelUnavailable
@@ -82,6 +83,20 @@ def _spend(module: nn.Module, name: str, tensor: torch.Tensor | None) -> None:
         raise _OverBudget
 
 
+class _ShapesOnly(TorchFunctionMode):
+    """Skips in-place operations on meta tensors (weight initialisation: `normal_`,
+    `uniform_`, ...): the probe needs shapes only, and PyTorch runs those operations on meta
+    tensors through reference implementations that import torch._dynamo, which the frozen
+    bundle leaves out (the inpainter's gated convolutions failed to load there)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        name = getattr(func, "__name__", "")
+        in_place = name.endswith("_") and not name.startswith("__")
+        if in_place and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
+            return args[0]  # same shape; the values are never looked at
+        return func(*args, **(kwargs or {}))
+
+
 def _probe(arch: str, kwargs: dict[str, Any], state_dict: dict[str, torch.Tensor]) -> nn.Module:
     """The network built on the meta device (shapes, no memory), aborted once it registers
     more tensors or elements than the file holds: a `blocks=10**8` would otherwise take
@@ -95,7 +110,7 @@ def _probe(arch: str, kwargs: dict[str, Any], state_dict: dict[str, torch.Tensor
         nn.modules.module.register_module_buffer_registration_hook(_spend),
     ]
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), _ShapesOnly():
             return build_arch(arch, **kwargs)
     finally:
         _budget.seen = None
