@@ -35,12 +35,12 @@ from torch import nn
 from engine.archs.base import FLOAT32_BYTES, Generator, check_width
 from engine.archs.registry import register_arch
 
-__all__ = ["DenoiseResUNet"]
+__all__ = ["DenoiseResUNet", "ResBlock"]
 
 _LEVELS = 3  # feature scales below the unshuffled input: 1/2, 1/4, 1/8 of the side
 
 
-class _ResBlock(nn.Module):
+class ResBlock(nn.Module):
     """conv3x3 - ReLU - conv3x3, added to the input."""
 
     def __init__(self, channels: int) -> None:
@@ -56,7 +56,7 @@ class _ResBlock(nn.Module):
 
 
 def _stage(channels: int, blocks: int) -> nn.Sequential:
-    return nn.Sequential(*[_ResBlock(channels) for _ in range(blocks)])
+    return nn.Sequential(*[ResBlock(channels) for _ in range(blocks)])
 
 
 @register_arch("denoise_resunet")

@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from engine.archs.base import FLOAT32_BYTES, Generator, check_width
+from engine.archs.denoise_resunet import ResBlock
 from engine.archs.registry import register_arch
 
 __all__ = ["DetectUNet"]
@@ -46,21 +47,6 @@ __all__ = ["DetectUNet"]
 _FOLD = 4  # pixel-unshuffle factor: the network works at 1/4 of the side
 _LEVELS = 4  # feature scales: 1/4, 1/8, 1/16, 1/32 of the side
 _WIDTH = (1, 2, 3, 4)  # multiples of base_channels per level
-
-
-class _ResBlock(nn.Module):
-    """conv3x3 - ReLU - conv3x3, added to the input."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(channels, channels, 3, padding=1),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x).add_(x)  # in place: the conv output is a fresh tensor
 
 
 def _conv_relu(cin: int, cout: int, kernel: int = 3) -> nn.Sequential:
@@ -96,7 +82,7 @@ class DetectUNet(Generator):
         self.unshuffle = nn.PixelUnshuffle(_FOLD)
         self.head = _conv_relu(3 * _FOLD * _FOLD, w[0])
         self.stages = nn.ModuleList(
-            [nn.Sequential(*[_ResBlock(w[i]) for _ in range(counts[i])]) for i in range(_LEVELS)]
+            [nn.Sequential(*[ResBlock(w[i]) for _ in range(counts[i])]) for i in range(_LEVELS)]
         )
         self.down = nn.ModuleList(
             [nn.Conv2d(w[i], w[i + 1], 2, stride=2) for i in range(_LEVELS - 1)]
