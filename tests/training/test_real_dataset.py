@@ -63,6 +63,20 @@ def test_the_level_is_the_whole_damage_that_degrade_real_reports(photos: Path) -
         assert float(sample["noise_sigma"][0]) == pytest.approx(info.noise_sigma)
 
 
+def test_blurred_samples_target_the_blurred_picture_not_a_sharper_one(photos: Path) -> None:
+    blur_only = RealNoiseConfig(
+        legacy_prob=0.0,
+        **{f"{step}_prob": 0.0 for step in ("camera", "colour", "grain", "blurred", "jpeg")},
+        white_prob=0.0, speckle_prob=0.0, impulse_prob=0.0, blur_prob=1.0,
+    )
+    data = _dataset(photos, clean_prob=0.0, real_noise=blur_only, samples_per_epoch=4)
+    for index in range(len(data)):
+        sample = data[index]
+        # Nothing to denoise: input = target but for 8-bit rounding, so the level is ~0.
+        torch.testing.assert_close(sample["input"], sample["target"], atol=1.01 / 255, rtol=0)
+        assert float(sample["level"].max()) <= 0.5 + 1e-3
+
+
 def test_clean_samples_have_a_level_near_zero(photos: Path) -> None:
     sample = _dataset(photos, clean_prob=1.0)[0]
     assert float(sample["level"].max()) <= 0.5 + 1e-4  # 8-bit rounding only

@@ -275,3 +275,15 @@ def test_config_rejects_bad_values():
         RealNoiseConfig(grain_strength=(0.5, 1.0))
     with pytest.raises(TrainingDataError):
         RealNoiseConfig(jpeg_quality=(0, 90))
+
+
+def test_the_reference_is_the_clean_picture_blurred_as_the_noisy_one_was():
+    image = _photo(seed=3, size=64, texture=0.3)
+    out, info = degrade_real(image, np.random.default_rng(13), _only("blur", "resize"))
+    assert info.reference.shape == image.shape and info.reference.dtype == np.float32
+    # Only blur / resize ran: the result is the reference on the 8-bit grid, not the original.
+    np.testing.assert_allclose(out, info.reference, atol=0.5 / 255 + 1e-6)
+    assert np.abs(info.reference - image).mean() > 0.01
+    assert info.rmse < 0.3
+    _, plain = degrade_real(image, np.random.default_rng(13), _only("white"))
+    np.testing.assert_array_equal(plain.reference, np.clip(image, 0, 1))  # no blur: clean

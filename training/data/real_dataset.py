@@ -4,9 +4,12 @@ damage level the noise-level-conditioned network (`engine.archs.denoise_cond`) i
 Each sample is ``{"input", "target", "level", "noise_sigma"}``:
 
 * ``input``: the degraded crop, 3×H×W in [-1, 1], clipped and on the 8-bit grid as a file is;
-* ``target``: the clean crop, 3×H×W in [-1, 1];
-* ``level``: 1×H×W, per pixel the RMS over the channels of (degraded - clean) in 8-bit
-  levels: *all* the damage (noise, JPEG, blur), not only `DegradeInfo.noise_sigma`'s noise.
+* ``target``: `DegradeInfo.reference`, the clean crop through the sample's blur and resize
+  steps (if any), 3×H×W in [-1, 1]: a denoiser removes noise and JPEG damage and leaves
+  the sharpness alone (trained to undo the blur too, it sharpened real photos, see
+  `training.data.real_degrade`);
+* ``level``: 1×H×W, per pixel the RMS over the channels of (degraded - target) in 8-bit
+  levels: *all* the damage to remove (noise, JPEG), not only `DegradeInfo.noise_sigma`'s noise.
   That is what strength 1 must remove, so a level of 0 means "input = target" and strength
   0 can mean "leave it alone". The network RMS-pools it to its 8×8 cells
   (`engine.archs.denoise_cond.rms_pool`), both to fit its estimator and as the level it is
@@ -89,14 +92,14 @@ class RealDenoiseDataset(DenoiseDataset):
         untouched = rng.random() < self.clean_prob
         if untouched:
             degraded = to_uint8(clean).astype(np.float32) / np.float32(LEVELS)
-            sigma = 0.0
+            target, sigma = clean, 0.0
         else:
             degraded, info = degrade_real(clean, rng, self.real)
-            sigma = info.noise_sigma
+            target, sigma = info.reference, info.noise_sigma
         return {
             "input": _chw(encode_rgb(degraded)),
-            "target": _chw(encode_rgb(clean)),
-            "level": _chw(damage_level(degraded, clean)),
+            "target": _chw(encode_rgb(target)),
+            "level": _chw(damage_level(degraded, target)),
             "noise_sigma": torch.tensor([sigma], dtype=torch.float32),
         }
 

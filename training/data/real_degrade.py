@@ -50,7 +50,12 @@ learn to leave a clean picture alone.
 `DegradeInfo.noise_sigma` is the effective noise level: the standard deviation, in 8-bit
 levels, of the noise the noise steps left in the clipped image before JPEG and
 quantisation (blur and resize applied to the clean picture too, so they count only for
-how they shape the noise). `DegradeInfo.rmse` is the whole damage, final minus clean.
+how they shape the noise). `DegradeInfo.reference` is that blurred / resized clean picture:
+the photograph as the scanner or camera saw it, before noise. It, not the sharp original,
+is what a denoiser should return: trained against the sharp original, the network learnt
+to sharpen as well, and on sharp real photos (PolyU) raised the high-frequency error above
+the noisy input's at strength 2. `DegradeInfo.rmse` is the whole damage, final minus
+`reference`.
 
 Cost: ≈2 ms per 128×128 crop on average (one CPU core; grain, the dearest step, ≈2.3 ms).
 """
@@ -157,12 +162,15 @@ class DegradeInfo:
         steps: ``(name, parameters)`` in the order applied; JPEG last when it ran. A legacy
             sample has the single step ``("legacy", {"kind": ...})``.
         noise_sigma: effective noise level in 8-bit levels (see the module doc).
-        rmse: root-mean-square difference between result and clean image, in 8-bit levels.
+        rmse: root-mean-square difference between result and `reference`, in 8-bit levels.
+        reference: float32 H×W×3 in [0, 1], the clean image through the same blur and
+            resize steps (the clean image itself when neither ran): the denoiser's target.
     """
 
     steps: tuple[tuple[str, dict[str, Any]], ...]
     noise_sigma: float
     rmse: float
+    reference: np.ndarray = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -298,7 +306,7 @@ def degrade_real(
 
     The result is float32 H×W×3, clipped to [0, 1] and on the 8-bit grid, as a file is
     (legacy samples: exactly `training.data.degrade.degrade`'s result). Deterministic in
-    `rng`'s state.
+    `rng`'s state. The denoiser's target is ``info.reference``, not `clean`.
     """
     cfg = config or RealNoiseConfig()
     clean = np.ascontiguousarray(clean, np.float32)
@@ -308,6 +316,7 @@ def degrade_real(
             (("legacy", {"kind": kind}),),
             _levels(noisy - clean, mean=True),
             _levels(noisy - clean, mean=False),
+            clean,
         )
         return noisy, info
     chosen = [step for step in STEPS if rng.random() < cfg.probability(step)]
@@ -322,9 +331,11 @@ def degrade_real(
             image, reference = apply(image, params), apply(reference, params)
         steps.append((name, params))
     image = np.clip(image, 0.0, 1.0)
-    noise_sigma = _levels(image - np.clip(reference, 0.0, 1.0), mean=True)
+    reference = np.clip(reference, 0.0, 1.0).astype(np.float32).reshape(clean.shape)
+    noise_sigma = _levels(image - reference, mean=True)
     if rng.random() < cfg.jpeg_prob:
         image, params = _jpeg(image, rng, cfg)
         steps.append(("jpeg", params))
     result = (ops.to_uint8(image).astype(np.float32) / np.float32(255.0)).reshape(clean.shape)
-    return result, DegradeInfo(tuple(steps), noise_sigma, _levels(result - clean, mean=False))
+    rmse = _levels(result - reference, mean=False)
+    return result, DegradeInfo(tuple(steps), noise_sigma, rmse, reference)
