@@ -1,7 +1,8 @@
 """Command line: `python -m engine TASK INPUT... [-o OUTPUT]` for every registered task.
 
 Single files or whole folders. `detect` writes a mask PNG per image (white = damage);
-`inpaint --auto-mask` detects the damage, then fills it (`engine.cli_jobs`). A bad file in
+`inpaint --auto-mask` detects the damage, then fills it (`engine.cli_jobs`); `colorize
+--hints FILE` takes colours pinned on the photo (`engine.hint_file`). A bad file in
 a batch is reported on one line and skipped; the exit code is 0 when everything was
 restored, 1 when some file failed, 2 for a usage problem or when nothing can run (no model,
 no such device).
@@ -91,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--mask",
         type=Path,
         help="inpaint: mask image (white = hole) or a folder of masks named like the inputs",
+    )
+    parser.add_argument(
+        "--hints",
+        type=Path,
+        metavar="HINTS.json",
+        help='colorize: colours pinned on the photo, a JSON list like [{"x": 120, "y": 80, '
+        '"rgb": [200, 150, 120]}] (pixels of the input, x right, y down; rgb 0-255)',
     )
     parser.add_argument(
         "--auto-mask",
@@ -275,6 +283,8 @@ def _pixel_limit(args: argparse.Namespace) -> int:
 def _request(spec: TaskSpec, job: Job, args: argparse.Namespace, shape: tuple[int, int]):
     """The task's request from the options of the same names (and the job's mask file)."""
     values = {"strength": args.strength, "noise": args.noise}
+    if "hints" in spec.settings:
+        values["hints"] = cli_jobs.hints_for(args, job.source, shape)
     if "mask" in spec.settings:
         values["mask"] = api.read_mask(job.mask, shape=shape, max_pixels=_pixel_limit(args))
     return spec.request(**{name: values[name] for name in spec.settings if name in values})
@@ -316,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = get_task(args.task)
     try:
         cli_jobs.check_options(spec, args)
+        args.colour_hints = cli_jobs.read_hints(args)  # once, before any image is read
         needs_mask = "mask" in spec.settings and not args.auto_mask
         jobs = plan_jobs(
             args.inputs, args.output, args.mask, needs_mask, writes_mask=spec.returns_mask

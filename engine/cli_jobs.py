@@ -1,5 +1,6 @@
 """What the command line does with one image, per kind of task: a picture task writes a
-picture; the `detect` task writes a mask PNG; `inpaint --auto-mask` detects, then fills.
+picture; the `detect` task writes a mask PNG; `inpaint --auto-mask` detects, then fills;
+`colorize --hints` reads its hint file once, then checks it against each image.
 
 Kept apart from `engine.cli` (argument parsing, planning, reporting) so each stays short.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import api
+from engine.options import check_hints_inside
 from engine.tasks import TaskSpec
 
 MASK_SUFFIX = ".png"  # masks are 8-bit grey PNG: white = damage (what --mask reads back)
@@ -29,6 +31,30 @@ def check_options(spec: TaskSpec, args: argparse.Namespace) -> None:
         raise OptionError("--mask and --auto-mask exclude each other: give one of them")
     if args.auto_mask and "mask" not in spec.settings:
         raise OptionError(f"--auto-mask is for inpaint, not {spec.name}")
+    if args.hints is not None and "hints" not in spec.settings:
+        raise OptionError(f"--hints is for colorize, not {spec.name}")
+
+
+def read_hints(args: argparse.Namespace) -> tuple[api.ColourHint, ...]:
+    """The --hints file's hints (none without it), read before any image: a bad file is a
+    usage problem (OptionError naming the file), whatever the images."""
+    if args.hints is None:
+        return ()
+    try:
+        return api.load_hints(args.hints)
+    except api.InvalidRequest as exc:
+        raise OptionError(str(exc)) from None
+
+
+def hints_for(args: argparse.Namespace, source: Path, shape: tuple[int, int]) -> tuple:
+    """The hints (`read_hints`), checked against this image's (H, W) as read, upright: a
+    hint off it is InvalidRequest naming the hint file and the image (nothing is run)."""
+    hints = args.colour_hints
+    try:
+        check_hints_inside(hints, shape[1], shape[0])
+    except api.InvalidRequest as exc:
+        raise api.InvalidRequest(f"{args.hints}: {exc} {source.name}") from None
+    return hints
 
 
 def uses_detector(spec: TaskSpec, args: argparse.Namespace) -> bool:

@@ -19,15 +19,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.color import normalize_ab
+from engine.color import normalize_ab, rgb_to_lab
 
 __all__ = [
     "DEFAULT_PATCH",
     "MAX_PATCH",
     "encode_input",
+    "hint_ab",
     "patch_box",
     "patch_mean_ab",
     "place_hints",
+    "working_pixels",
 ]
 
 # A user's pin at the network's resolution: 3×3, inside the 1-9 px range training draws.
@@ -106,3 +108,29 @@ def encode_input(l_norm: np.ndarray, ab_map: np.ndarray, mask: np.ndarray) -> np
     hints = normalize_ab(ab_map) * mask[..., None]  # no stray colour where there is no hint
     stacked = np.concatenate([l_norm[..., None], hints, mask[..., None]], axis=2)
     return np.ascontiguousarray(stacked, dtype=np.float32)
+
+
+def working_pixels(
+    points: np.ndarray | Sequence[tuple[float, float]],
+    size: tuple[int, int],
+    working: tuple[int, int],
+) -> np.ndarray:
+    """(N, 2) int64 pixels (x, y) of a working copy ``working`` (W, H) of a ``size`` (W, H)
+    image resized whole (as `cv2.resize` does: the pixel grids' edges coincide), for (x, y)
+    points of the image (a point lies in pixel floor(x), floor(y)). A user pins a colour on
+    the photo; the network sees a downscaled copy: each pin lands where its pixel's centre
+    falls there."""
+    xy = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    out = np.empty(xy.shape, np.int64)
+    for axis in (0, 1):
+        pixel = np.clip(np.floor(xy[:, axis]), 0, size[axis] - 1)
+        centre = (pixel + 0.5) * (working[axis] / size[axis])
+        out[:, axis] = np.clip(np.floor(centre), 0, working[axis] - 1)
+    return out
+
+
+def hint_ab(rgb: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
+    """(N, 2) float32 LAB ab of (N, 3) 0-255 sRGB colours: a pin's colour as `place_hints`
+    takes it (its lightness is dropped: the photo keeps its own)."""
+    unit = np.asarray(rgb, dtype=np.float32).reshape(-1, 1, 3) / 255.0
+    return np.ascontiguousarray(rgb_to_lab(unit)[:, 0, 1:], dtype=np.float32)

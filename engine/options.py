@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from dataclasses import dataclass
@@ -133,16 +134,90 @@ class InpaintRequest:
             raise InvalidRequest(f"the mask must be H×W = {tuple(want)}, got {shown}")
 
 
+def _coordinate(name: str, value: object) -> float:
+    """A hint coordinate: a finite number >= 0 (the image's size is known only at run time)."""
+    from engine.errors import InvalidRequest
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidRequest(f"{name} must be a number of pixels, got {value!r:.60}")
+    if not 0.0 <= float(value) < math.inf:  # NaN fails too
+        raise InvalidRequest(f"{name} must be a pixel position, 0 or more, got {value}")
+    return float(value)
+
+
+def _rgb(value: object) -> tuple[int, int, int]:
+    """Three whole numbers 0..255, or InvalidRequest: a hint's colour as a user picks it."""
+    from engine.errors import InvalidRequest
+
+    parts = tuple(value) if isinstance(value, list | tuple) else ()
+    levels = [int(c) for c in parts if isinstance(c, numbers.Integral) and not isinstance(c, bool)]
+    if len(parts) != 3 or len(levels) != 3 or not all(0 <= c <= 255 for c in levels):
+        raise InvalidRequest(f"rgb must be three whole numbers from 0 to 255, got {value!r:.60}")
+    return (levels[0], levels[1], levels[2])
+
+
+@dataclass(frozen=True)
+class ColourHint:
+    """A colour the user pins on the photo for the colorizer: at (x, y) in the input image's
+    pixels (x to the right, y down, origin top-left; the point lies in pixel
+    (floor(x), floor(y)), so whole numbers name pixels and fractions fall inside one), the
+    colour ``rgb`` (0-255 sRGB). Only its chroma is used: the photo keeps its own lightness."""
+
+    x: float
+    y: float
+    rgb: tuple[int, int, int]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "x", _coordinate("x", self.x))
+        object.__setattr__(self, "y", _coordinate("y", self.y))
+        object.__setattr__(self, "rgb", _rgb(self.rgb))
+
+    def inside(self, width: int, height: int) -> bool:
+        return self.x < width and self.y < height
+
+
+def check_hints_inside(hints: tuple[ColourHint, ...], width: int, height: int) -> None:
+    """InvalidRequest naming the first hint (counted from 1) that lies off a width×height
+    image: a pin off the photo is a mistake (another photo's hints), not a colour to drop."""
+    from engine.errors import InvalidRequest
+
+    for number, hint in enumerate(hints, 1):
+        if not hint.inside(width, height):
+            raise InvalidRequest(
+                f"colour hint {number} at x={hint.x:g}, y={hint.y:g} lies outside the "
+                f"{width}×{height} image"
+            )
+
+
+def _hint_tuple(hints: object) -> tuple[ColourHint, ...]:
+    from engine.errors import InvalidRequest
+
+    items = tuple(hints) if isinstance(hints, list | tuple) else None
+    if items is None or not all(isinstance(h, ColourHint) for h in items):
+        raise InvalidRequest(f"hints must be a sequence of ColourHint, got {hints!r:.80}")
+    return items
+
+
 @dataclass(frozen=True)
 class ColorizeRequest:
-    """Colorize settings: strength scales the colour (0 = grey, 1 = the model's vividness)."""
+    """Colorize settings: strength scales the colour (0 = grey, 1 = the model's vividness);
+    ``hints`` are colours the user pinned (a model that takes hints is needed, see
+    `engine.tasks.colorize`). With hints the model's vividness gain is left out, so the
+    pinned colours come back as given; strength still fades the colour."""
 
     strength: float = 1.0
+    hints: tuple[ColourHint, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strength", _unit_number("strength", self.strength))
+        object.__setattr__(self, "hints", _hint_tuple(self.hints))
 
     variant = "blind"
+
+    def check(self, image: object) -> None:
+        """InvalidRequest unless every hint lies on the image (H×W×C)."""
+        height, width = getattr(image, "shape", (0, 0))[:2]
+        check_hints_inside(self.hints, width, height)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ it. Importing this module does not import torch; the first run does.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from engine.errors import EngineError, InvalidRequest, OutOfMemory, UnsupportedI
 from engine.options import (
     MIN_TILE,
     ColorizeRequest,
+    ColourHint,
     DenoiseRequest,
     DetectRequest,
     DeviceKind,
@@ -216,12 +217,14 @@ def colorize(
     image: np.ndarray,
     *,
     strength: float = 1.0,
+    hints: Sequence[ColourHint] = (),
     options: RunOptions = RunOptions(),
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> np.ndarray:
-    """Colour a photo from its luminance; strength scales the colour (0 = grey)."""
-    request = ColorizeRequest(strength=strength)
+    """Colour a photo from its luminance; strength scales the colour (0 = grey). ``hints``
+    (a hint-conditioned model only) pin colours at points of the image."""
+    request = ColorizeRequest(strength=strength, hints=tuple(hints))
     return run_task("colorize", image, request, options=options, progress=progress, cancel=cancel)
 
 

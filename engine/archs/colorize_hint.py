@@ -17,8 +17,10 @@ that
   hint weight starts at zero: step 0 computes the shipped automatic result, hints or not,
   and training starts from there (the gradient of the hint weight is not zero where hints
   are, so it learns);
-* a 1-channel L input (today's engine `Colorizer`, which feeds only L) is the automatic
-  case exactly, the shipped computation: the hint weight is skipped.
+* a 1-channel L input is the automatic case exactly, the shipped computation: the hint
+  weight is skipped. (The engine's `Colorizer` always sends the 4 channels, with an empty
+  hint map when there are no hints; the hint convolution has no bias, so that is the same
+  result.)
 
 Speed: forward at 512x512, float32, channels_last, one thread, on the 2-core development
 AMD EPYC (busy with a training run, so best of 40 interleaved): 58-67 ms against 60-65 ms

@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from engine.color import denormalize_ab, lab_to_rgb, luminance, normalize_l
-from engine.errors import ModelUnavailable
-from engine.options import ColorizeRequest, Progress
+from engine.errors import InvalidRequest, ModelUnavailable
+from engine.hints import DEFAULT_PATCH, encode_input, hint_ab, place_hints, working_pixels
+from engine.options import ColorizeRequest, ColourHint, Progress
 from engine.pixels import from_unit, to_unit
 from engine.tasks.base import InferenceModel
 from engine.tasks.registry import TaskSpec, register
@@ -49,13 +50,31 @@ def _upsample(small: np.ndarray, rows: slice, height: int, width: int) -> np.nda
     return out
 
 
+def hint_input(
+    small_l: np.ndarray, hints: tuple[ColourHint, ...], size: tuple[int, int]
+) -> np.ndarray:
+    """The hint-conditioned network's H×W×4 input (`engine.hints.encode_input`) for the
+    working-resolution L ``small_l`` (0..100) of a ``size`` (W, H) photo: each hint moved
+    to its pixel of the working copy, its ab from its RGB, over a DEFAULT_PATCH square.
+    No hints: an empty hint map, the automatic case the network was also trained on."""
+    working = (small_l.shape[1], small_l.shape[0])
+    points = working_pixels([(h.x, h.y) for h in hints], size, working)
+    ab_map, mask = place_hints(
+        small_l.shape, points, hint_ab([h.rgb for h in hints]), DEFAULT_PATCH
+    )
+    return encode_input(normalize_l(small_l), ab_map, mask)
+
+
 class Colorizer(InferenceModel):
-    """L in [-1, 1] (1 channel) -> ab in [-1, 1] (2 channels).
+    """L in [-1, 1] (1 channel) -> ab in [-1, 1] (2 channels); a network that takes hints
+    (``takes_hints``, `engine.archs.colorize_hint`) gets L plus the user's colour hints
+    (4 channels, `hint_input`).
 
     A weight file may carry ``meta["chroma_gain"]``: the factor its ab is multiplied by at
     full strength. A model trained on squared error predicts the mean of the plausible
     colours, greyer than any of them; the gain is the vividness its exporter chose, and
-    strength ``1 / chroma_gain`` gives back the network's own (PSNR-best) colours.
+    strength ``1 / chroma_gain`` gives back the network's own (PSNR-best) colours. With
+    hints the gain is left out: the user's colours come back as given, not amplified.
     """
 
     chroma_gain: float = 1.0
@@ -85,6 +104,19 @@ class Colorizer(InferenceModel):
             out[y : y + _STRIPE_ROWS] = luminance(to_unit(image[y : y + _STRIPE_ROWS]))
         return out
 
+    @property
+    def takes_hints(self) -> bool:
+        return bool(getattr(self.net, "takes_hints", False))
+
+    def _check_hints(self, image: np.ndarray, request: ColorizeRequest) -> None:
+        """Hints need a network that takes them, and every hint must lie on the photo."""
+        if request.hints and not self.takes_hints:
+            raise InvalidRequest(
+                "this colorizer model does not take colour hints: remove the hints or "
+                "install a hint-conditioned colorizer (colorize_hint)"
+            )
+        request.check(image)  # run_task checked already; run_model's other callers may not
+
     def run(
         self,
         image: np.ndarray,
@@ -93,8 +125,10 @@ class Colorizer(InferenceModel):
         plan: TilePlan | None = None,
         cancel: CancelToken | None,
     ) -> Generator[Progress, None, np.ndarray]:
+        """Colour from L alone (a toned scan's own tint never reaches the network or the
+        result), predicted at the model's resolution, merged with full-resolution L."""
         del plan  # the whole photo at the model's resolution, merged in stripes
-        strength = request.strength
+        self._check_hints(image, request)
         height, width = image.shape[:2]
         lightness = self._lightness(image)
         yield Progress("", 1, 3, 0)
@@ -104,11 +138,14 @@ class Colorizer(InferenceModel):
         small_l = cv2.resize(lightness, small_size, interpolation=cv2.INTER_AREA)
         if cancel is not None:
             cancel.raise_if_cancelled()
-        ab_small = self.predict(normalize_l(small_l)[..., None])
+        if self.takes_hints:
+            ab_small = self.predict(hint_input(small_l, request.hints, (width, height)))
+        else:
+            ab_small = self.predict(normalize_l(small_l)[..., None])
         yield Progress("", 2, 3, side)
         if cancel is not None:
             cancel.raise_if_cancelled()
-        gain = strength * self.chroma_gain
+        gain = request.strength * (1.0 if request.hints else self.chroma_gain)
         ab_small = np.ascontiguousarray(denormalize_ab(ab_small) * gain, dtype=np.float32)
         out = np.empty_like(image)
         for y in range(0, height, _STRIPE_ROWS):

@@ -5,7 +5,7 @@ and ab scaling) with colour hints drawn from its own truth (`training.data.hints
 as the engine encodes a user's pins (`engine.hints.encode_input`).
 
 Validation samples (``train=False``) carry no hints: validation scores through the engine's
-`Colorizer`, which feeds the network L alone until it takes hints, so the no-hint case is
+`Colorizer` with no hints (an empty hint map), so the no-hint case is
 what it measures (the default a user gets), and the sample grid shows what was scored.
 
 Selected by a recipe's ``dataset = "colorize_hint"`` (`TrainConfig.dataset`).
