@@ -28,6 +28,7 @@ from engine.errors import (
     OutOfMemory,
     UnsupportedImage,
 )
+from engine.hint_file import hints_to_json, load_hints, parse_hints, save_hints
 from engine.io import (
     DEFAULT_MAX_PIXELS,
     ImageMeta,
@@ -37,10 +38,12 @@ from engine.io import (
     read_mask,
     write_image,
 )
+from engine.io.write import remove_stale_temps as remove_stale_temps  # the editor's saves
 from engine.memory import available_memory
 from engine.options import (
     MAX_DENOISE_STRENGTH,
     ColorizeRequest,
+    ColourHint,
     DenoiseRequest,
     DetectRequest,
     DeviceKind,
@@ -76,6 +79,7 @@ __all__ = [
     "CancelToken",
     "Cancelled",
     "ColorizeRequest",
+    "ColourHint",
     "DenoiseRequest",
     "DetectRequest",
     "DeviceKind",
@@ -107,14 +111,18 @@ __all__ = [
     "detect_scratches",
     "has_colour",
     "has_model",
+    "hints_to_json",
     "inpaint",
     "installed_models",
     "is_grey",
     "is_supported_image_path",
+    "load_hints",
+    "parse_hints",
     "preload",
     "read_image",
     "read_mask",
     "run_task",
+    "save_hints",
     "self_test",
     "thread_limit",
     "write_image",
