@@ -1,0 +1,81 @@
+"""Choosing the colorizer's default vividness on the training photos' validation split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from engine.archs import build_arch
+from engine.color import rgb_to_lab
+from engine.weights import save_weights
+from training.calibrate import GainRow, choose_gain, grey_of, main, score_gains
+from training.data import scan_images, split_train_val
+
+
+def _row(gain: float, psnr: float, win: float) -> GainRow:
+    return GainRow(gain, psnr, psnr - 25.0, win, 10.0)
+
+
+def test_the_best_psnr_among_gains_that_beat_grey_often_enough_is_chosen() -> None:
+    rows = [_row(1.0, 26.0, 0.80), _row(1.4, 26.5, 0.60), _row(1.2, 26.2, 0.76)]
+    assert choose_gain(rows).gain == 1.2  # 1.4 scores best but beats grey too rarely
+    assert choose_gain(rows, min_win_share=0.5).gain == 1.4
+    assert choose_gain([_row(1.0, 24.0, 0.1), _row(2.0, 24.5, 0.2)]).gain == 2.0  # none does
+
+
+def test_the_grey_baseline_keeps_lightness_and_drops_all_colour() -> None:
+    rng = np.random.default_rng(0)
+    photo = rng.random((16, 16, 3)).astype(np.float32)
+    grey = grey_of(photo)
+    lab, grey_lab = rgb_to_lab(photo), rgb_to_lab(grey)
+    np.testing.assert_allclose(grey_lab[..., 0], lab[..., 0], atol=0.5)
+    assert np.abs(grey_lab[..., 1:]).max() < 0.5
+
+
+@pytest.fixture
+def colour_weights(tmp_path: Path) -> Path:
+    torch.manual_seed(0)
+    net = build_arch("colorize_unet", base_channels=4, max_channels=8)
+    with torch.no_grad():  # a strong, fixed colour everywhere: far from grey
+        net.final[0].bias.copy_(torch.tensor([0.5, -0.5]))
+    path = tmp_path / "colorize.pt"
+    save_weights(path, net, task="colorize", meta={"resolution": 256})
+    return path
+
+
+def _photos(folder: Path, count: int) -> Path:
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(count):
+        pixels = (rng.random((96, 80, 3)) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"p{i}.png")
+    return folder
+
+
+def test_a_gain_near_zero_scores_as_grey_and_rows_cover_every_gain(
+    colour_weights: Path, tmp_path: Path
+) -> None:
+    photos = sorted(_photos(tmp_path / "photos", 3).glob("*.png"))
+    rows = score_gains(colour_weights, photos, [0.001, 2.0])
+    assert [row.gain for row in rows] == [0.001, 2.0]
+    assert rows[0].over_grey == pytest.approx(0.0, abs=0.05)
+    assert rows[0].colourfulness < 1.0 < rows[1].colourfulness
+    assert all(0.0 <= row.win_share <= 1.0 for row in rows)
+
+
+def test_the_command_scores_the_runs_validation_split_only(
+    colour_weights: Path, tmp_path: Path
+) -> None:
+    folder = _photos(tmp_path / "train", 8)
+    out = tmp_path / "rows.json"
+    args = ["colorize", "--weights", str(colour_weights), "--data", str(folder)]
+    assert main([*args, "--val-fraction", "0.25", "--gains", "1", "1.5", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    held_out = split_train_val(scan_images([folder], min_side=64).paths, 0.25, 0)[1]
+    assert result["photos"] == [str(p) for p in held_out] and len(held_out) == 2
+    assert result["chosen"] in (1.0, 1.5) and len(result["rows"]) == 2
