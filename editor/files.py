@@ -29,7 +29,7 @@ from editor.worker import ProgressCallback, Work, failure_detail, plain_reason
 from engine import api
 
 ORA = ".ora"
-IMAGE_SUFFIXES = "*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp"
+IMAGE_SUFFIXES = "*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif"
 OPEN_FILTER = (
     f"Photos and documents ({IMAGE_SUFFIXES} *.ora);;OpenRaster documents (*.ora);;"
     f"Photos ({IMAGE_SUFFIXES});;All files (*)"
@@ -40,7 +40,9 @@ EXPORT_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 
 
 def read_document(path: Path) -> Document:
-    """A new document from an image file or an OpenRaster document."""
+    """A new document from an image file or an OpenRaster document (first removing what
+    killed saves left in its folder: see `save_ora`)."""
+    api.remove_stale_temps(path.parent)
     if path.suffix.lower() == ORA:
         return load_ora(path, meta_factory=engine_meta_factory)
     loaded = api.read_image(path)

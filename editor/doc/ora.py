@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -47,14 +47,29 @@ from editor.doc.ora_codec import (
     meta_to_json,
     place,
 )
+from editor.doc.ora_limits import (
+    META_LIMIT,
+    MIMETYPE_LIMIT,
+    STACK_LIMIT,
+    Declared,
+    DocumentTooLarge,
+    check_canvas,
+    check_layer,
+    check_layer_count,
+    check_memory,
+    document_sample_bytes,
+    memory_needed,
+    png_header,
+    read_entry,
+)
 from editor.doc.types import DocumentError
+from engine import api
 from engine.api import convert_depth
 
 MIMETYPE = b"image/openraster"
 NAMESPACE = "https://example.invalid/restoration"
 ROLE = f"{{{NAMESPACE}}}role"
 META_ENTRY = "restoration/meta.json"
-MAX_PIXELS = 300_000_000  # the engine's decompression-bomb limit, too
 THUMBNAIL_SIZE = 256
 
 ET.register_namespace("restoration", NAMESPACE)
@@ -122,6 +137,20 @@ def _entries(snap: DocumentSnapshot, compression: int) -> list[tuple[str, bytes]
     ]
 
 
+def _create_temp(path: Path) -> tuple[int, str]:
+    """A new private file to write `path` through, named as the engine names its own
+    (".NAME.PID-HEX.tmp"), after removing the ones killed saves left in that folder: the
+    editor's and the engine's, by `engine.api.remove_stale_temps`."""
+    api.remove_stale_temps(path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        temporary = path.parent / f".{path.name[:100]}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
+        with contextlib.suppress(FileExistsError):
+            return os.open(temporary, flags, 0o600), str(temporary)
+    raise FileExistsError(f"no free temporary file name in {path.parent}")
+
+
 def save_ora(
     source: Document | DocumentSnapshot, path: Path | str, *, compression: int = 3
 ) -> None:
@@ -137,9 +166,7 @@ def save_ora(
     snap = source.snapshot() if isinstance(source, Document) else source
     try:
         entries = _entries(snap, compression)
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
+        handle, temporary = _create_temp(path)
     except (OSError, ValueError, cv2.error) as exc:
         raise DocumentError(f"cannot save “{path.name}”: {exc}") from exc
     done = False
@@ -154,7 +181,7 @@ def save_ora(
                     archive.writestr(name, data, method)
             file.flush()
             os.fsync(file.fileno())
-        # mkstemp makes the file private (0600); give it the mode a new document would have.
+        # The file was made private (0600); give it the mode a new document would have.
         os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         os.replace(temporary, path)
         done = True
@@ -185,77 +212,112 @@ def _collect(stack: ET.Element, visible: bool, opacity: float, out: list[_Entry]
             _collect(child, child_visible, child_opacity, out)
 
 
-_Decoded = tuple[_Entry, str, np.ndarray, np.ndarray | None, int, int]
-"""A layer as read: entry, name, full-size RGB, alpha (its own size, or None), x, y."""
+@dataclass
+class _Planned:
+    """A layer as stack.xml and its PNG header declare it, checked, not yet decoded."""
+
+    entry: _Entry
+    name: str
+    src: str
+    x: int
+    y: int
+    declared: Declared
 
 
 def _read(
-    archive: zipfile.ZipFile, meta_factory: MetaFactory | None
+    archive: zipfile.ZipFile, meta_factory: MetaFactory | None, max_pixels: int
 ) -> tuple[list[Layer], np.ndarray | None, np.ndarray | None, dict]:
-    names = set(archive.namelist())
-    stack, height, width = _stack(archive, names)
+    stack, height, width = _stack(archive, max_pixels)
     entries: list[_Entry] = []
     _collect(stack, True, 1.0, entries)
     entries.reverse()  # bottom first from here on
-    decoded, mask = _decode(archive, names, entries, height, width)
+    count = sum(entry.element.get(ROLE) != "mask" for entry in entries)
+    if count == 0:
+        raise DocumentError("it has no layers")
+    check_layer_count(height, width, count)  # before any layer is opened
+    planned = _plan(archive, entries, max_pixels, height, width)
+    declared = [plan.declared for plan in planned]
+    check_memory(height, width, count, memory_needed(height, width, declared))
+    dtype = np.dtype(np.uint16 if document_sample_bytes(declared) == 2 else np.uint8)
     ours = any(entry.element.get(ROLE) for entry in entries)
-    layers, image_alpha = _layers(decoded, ours, height, width)
-    info = json.loads(archive.read(META_ENTRY)) if META_ENTRY in names else {}
+    layers, mask, image_alpha = _decode(archive, planned, ours, dtype, height, width)
+    info: object = {}
+    if META_ENTRY in archive.namelist():
+        info = json.loads(bytes(read_entry(archive, META_ENTRY, META_LIMIT)))
     if not isinstance(info, dict):
         raise DocumentError(f"its {META_ENTRY} is not an object")
     info["meta"] = meta_from_json(info.get("meta"), meta_factory)
     return layers, mask, image_alpha, info
 
 
-def _stack(archive: zipfile.ZipFile, names: set[str]) -> tuple[ET.Element, int, int]:
+def _stack(archive: zipfile.ZipFile, max_pixels: int) -> tuple[ET.Element, int, int]:
     """The <stack> element of stack.xml and the image's height and width."""
-    if "mimetype" in names and archive.read("mimetype").strip() != MIMETYPE:
+    names = set(archive.namelist())
+    mimetype = read_entry(archive, "mimetype", MIMETYPE_LIMIT) if "mimetype" in names else None
+    if mimetype is not None and mimetype.strip() != MIMETYPE:
         raise DocumentError("it is not an OpenRaster image (wrong mimetype)")
     if "stack.xml" not in names:
         raise DocumentError("it has no stack.xml")
-    root = ET.fromstring(archive.read("stack.xml"))
+    root = ET.fromstring(bytes(read_entry(archive, "stack.xml", STACK_LIMIT)))
     stack = root.find("stack")
     if root.tag != "image" or stack is None:
         raise DocumentError("its stack.xml has no <image><stack>")
     width, height = int(root.get("w", "0")), int(root.get("h", "0"))
-    if not (width > 0 and height > 0 and width * height <= MAX_PIXELS):
-        raise DocumentError(f"its size {width}×{height} is not supported")
+    check_canvas(width, height, max_pixels)
     return stack, height, width
 
 
-def _decode(
-    archive: zipfile.ZipFile, names: set[str], entries: list[_Entry], height: int, width: int
-) -> tuple[list[_Decoded], np.ndarray | None]:
-    """Every layer's PNG, bottom first, and the mask (full size) if there is one."""
-    decoded: list[_Decoded] = []
-    mask = None
+def _plan(
+    archive: zipfile.ZipFile, entries: list[_Entry], max_pixels: int, height: int, width: int
+) -> list[_Planned]:
+    """Every layer's source, offset and PNG header, each checked against the limits."""
+    names = set(archive.namelist())
+    planned: list[_Planned] = []
+    number = 0  # of the image layers so far
     for entry in entries:
-        name = entry.element.get("name") or f"Layer {len(decoded) + 1}"
+        is_mask = entry.element.get(ROLE) == "mask"
+        number += not is_mask
+        name = entry.element.get("name") or f"Layer {number}"
         src = entry.element.get("src", "")
         if src not in names:
             raise DocumentError(f"layer “{name}” has no image ({src or 'no src'})")
-        rgb, alpha = decode_png(archive.read(src))
+        header = png_header(archive, src, name)
+        info = archive.getinfo(src)
+        check_layer(name, header, info, max_pixels)
         x, y = int(entry.element.get("x", "0")), int(entry.element.get("y", "0"))
-        if entry.element.get(ROLE) == "mask":
+        full = (x, y, header.height, header.width) == (0, 0, height, width)
+        declared = Declared(header, min(info.file_size, header.max_entry_size), full, is_mask)
+        planned.append(_Planned(entry, name, src, x, y, declared))
+    return planned
+
+
+def _decode(
+    archive: zipfile.ZipFile,
+    planned: list[_Planned],
+    ours: bool,
+    dtype: np.dtype,
+    height: int,
+    width: int,
+) -> tuple[list[Layer], np.ndarray | None, np.ndarray | None]:
+    """The stack at the document's depth, bottom first, the mask (full size) if there is
+    one, and the original's alpha. One layer is decoded at a time."""
+    layers: list[Layer] = []
+    mask: np.ndarray | None = None
+    image_alpha: np.ndarray | None = None
+    for plan in planned:
+        header = plan.declared.header
+        rgb, alpha = decode_png(read_entry(archive, plan.src, header.max_entry_size))
+        if rgb.shape[:2] != (header.height, header.width):
+            raise DocumentError(f"layer “{plan.name}” is not the size its PNG header says")
+        x, y = plan.x, plan.y
+        if plan.declared.is_mask:
             mask = place(convert_depth(rgb[..., 0], np.uint8), 0, x, y, height, width)
             continue
-        if alpha is None and (x, y, *rgb.shape[:2]) != (0, 0, height, width):
+        if alpha is None and not plan.declared.full_size:
             alpha = np.full(rgb.shape[:2], np.iinfo(rgb.dtype).max, rgb.dtype)  # its extent
-        decoded.append((entry, name, place(rgb, 0, x, y, height, width), alpha, x, y))
-    if not decoded:
-        raise DocumentError("it has no layers")
-    return decoded, mask
-
-
-def _layers(
-    decoded: list[_Decoded], ours: bool, height: int, width: int
-) -> tuple[list[Layer], np.ndarray | None]:
-    """The stack at one bit depth (16 if any layer is), and the original's alpha."""
-    dtype = np.dtype(np.uint16 if any(d[2].dtype == np.uint16 for d in decoded) else np.uint8)
-    layers: list[Layer] = []
-    image_alpha = None
-    for number, (entry, name, rgb, alpha, x, y) in enumerate(decoded, start=1):
-        is_original = number == 1  # the bottom layer, in our files and in others
+        pixels = convert_depth(place(rgb, 0, x, y, height, width), dtype)
+        del rgb
+        is_original = not layers  # the bottom layer, in our files and in others
         if alpha is not None:
             # The original's alpha is the image's (document dtype); others' is a coverage.
             depth = dtype if is_original else np.dtype(np.uint8)
@@ -266,9 +328,12 @@ def _layers(
         if is_original:
             image_alpha = alpha
         coverage = None if is_original else alpha
-        pixels = convert_depth(rgb, dtype)
-        layers.append(Layer(number, name, pixels, entry.visible, entry.opacity, False, coverage))
-    return layers, image_alpha
+        entry = plan.entry
+        number = len(layers) + 1
+        layers.append(
+            Layer(number, plan.name, pixels, entry.visible, entry.opacity, False, coverage)
+        )
+    return layers, mask, image_alpha
 
 
 def load_ora(
@@ -276,18 +341,21 @@ def load_ora(
     *,
     meta_factory: MetaFactory | None = None,
     restore_identity: bool = False,
+    max_pixels: int = api.DEFAULT_MAX_PIXELS,
 ) -> Document:
     """Read an OpenRaster file (ours, GIMP's, Krita's) into a new, unmodified document.
 
     `meta_factory(class_name, fields)` rebuilds the stored metadata (see module docstring).
     The document is named after the file and has it as `path`, unless `restore_identity`
     (for recovery files): then the name and path stored at save time come back.
-    Raises DocumentError, naming the file, for anything unreadable.
+    Before decoding anything, the canvas and every layer are checked against `max_pixels`
+    (the images' limit) and the whole document against the memory free (`ora_limits`).
+    Raises DocumentError, naming the file, for anything unreadable or beyond those limits.
     """
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            layers, mask, alpha, info = _read(archive, meta_factory)
+            layers, mask, alpha, info = _read(archive, meta_factory, max_pixels)
         if restore_identity:
             stored = info.get("path")
             name, origin = info.get("name"), None if not stored else Path(stored)
@@ -296,10 +364,12 @@ def load_ora(
         return Document.from_layers(
             layers, mask=mask, alpha=alpha, meta=info["meta"], path=origin, name=name
         )
-    except DocumentError as exc:
-        raise DocumentError(f"cannot open “{path.name}”: {exc}") from exc
+    except DocumentError as exc:  # DocumentTooLarge stays one: it is a MemoryError too
+        raise type(exc)(f"cannot open “{path.name}”: {exc}") from exc
     except zipfile.BadZipFile as exc:
         raise DocumentError(f"cannot open “{path.name}”: not an OpenRaster (ZIP) file") from exc
+    except MemoryError as exc:
+        raise DocumentTooLarge(f"cannot open “{path.name}”: not enough memory") from exc
     except (OSError, ValueError, KeyError, EOFError, ET.ParseError, zlib.error) as exc:
         raise DocumentError(f"cannot open “{path.name}”: damaged file ({exc})") from exc
     except (NotImplementedError, cv2.error) as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from editor_support import FakeHost, write_png
+from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 
@@ -15,8 +16,9 @@ from editor import dialogs as dialogs_module
 from editor import recovery
 from editor.dialogs import Recovery
 from editor.doc import Document, load_ora, recovery_path, write_recovery
+from editor.doc import ora as ora_module
 from editor.doc.recovery import inspect_recovery
-from editor.files import FileController
+from editor.files import OPEN_FILTER, FileController
 from editor.jobs import Job, JobRunner
 from editor.recovery import RecoveryController
 
@@ -80,6 +82,18 @@ def test_a_file_that_will_not_open_says_why_in_the_message(
     assert host.document is None
     reasons = [text.split("\n")[1] for _title, text, _detail in dialogs.errors]
     assert reasons == ["Cannot decode image.", "File not found.", "Not an OpenRaster (ZIP) file."]
+
+
+def test_a_gif_opens_as_its_first_frame(files: FileController, host, tmp_path: Path) -> None:  # noqa: ANN001
+    everything, _ora, photos, _all = OPEN_FILTER.split(";;")
+    assert "*.gif" in everything and "*.gif" in photos
+    frames = [Image.new("RGB", (12, 10), colour) for colour in ((200, 30, 30), (30, 30, 200))]
+    path = tmp_path / "animated.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    with pytest.warns(Warning, match="only its first frame is read"):
+        assert files.open_path(path)
+    pixels = host.document.layers[0].pixels
+    assert pixels.shape == (10, 12, 3) and bool(np.all(pixels == (200, 30, 30)))
 
 
 def test_files_wait_for_a_restoration(files: FileController, runner, host, png) -> None:  # noqa: ANN001
@@ -195,6 +209,22 @@ def test_a_copy_that_runs_out_of_memory_while_opening_is_kept(
     assert not rescue.offer()
     (reason,) = dialogs.too_large
     assert "memory" in reason and leftover.exists()  # kept: the default answer
+
+
+def test_a_copy_the_loader_finds_too_large_for_memory_is_kept(
+    rescue: RecoveryController,
+    recovery_dir,
+    tmp_path,
+    dialogs,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    """The loader's own estimate (`editor.doc.ora_limits`) refuses with a MemoryError too:
+    offered to keep, never deleted as if it were damaged."""
+    leftover = _leftover(recovery_dir, tmp_path / "photo.png")
+    monkeypatch.setattr(ora_module, "memory_needed", lambda *_args: 1 << 60)
+    assert not rescue.offer()
+    (reason,) = dialogs.too_large
+    assert "memory" in reason and leftover.exists() and dialogs.errors == []
 
 
 def test_a_declared_size_is_read_without_decoding(tmp_path: Path, recovery_dir) -> None:  # noqa: ANN001
