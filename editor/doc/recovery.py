@@ -18,6 +18,7 @@ from pathlib import Path
 from editor.doc.document import Document
 from editor.doc.layers import DocumentSnapshot
 from editor.doc.ora import META_ENTRY, save_ora
+from editor.doc.ora_limits import META_LIMIT, STACK_LIMIT, read_entry
 from editor.doc.types import DocumentError
 
 SUFFIX = ".recovery.ora"
@@ -86,7 +87,7 @@ def inspect_recovery(path: Path | str) -> RecoveryInfo:
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            root = ET.fromstring(archive.read("stack.xml"))
+            root = ET.fromstring(bytes(read_entry(archive, "stack.xml", STACK_LIMIT)))
             elements = root.findall(".//layer")
             depth = 2  # unknown: assume 16-bit, the larger
             sources = [element.get("src", "") for element in elements]
@@ -97,7 +98,7 @@ def inspect_recovery(path: Path | str) -> RecoveryInfo:
                     depth = 2 if header[_PNG_DEPTH_OFFSET] == 16 else 1
             name = path.name.removesuffix(SUFFIX)
             if META_ENTRY in archive.namelist():
-                stored = json.loads(archive.read(META_ENTRY))
+                stored = json.loads(bytes(read_entry(archive, META_ENTRY, META_LIMIT)))
                 if isinstance(stored, dict) and isinstance(stored.get("name"), str):
                     name = stored["name"]
         width, height = int(root.get("w", "0")), int(root.get("h", "0"))

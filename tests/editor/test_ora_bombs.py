@@ -255,3 +255,16 @@ def test_a_layer_larger_than_the_canvas_is_cut_to_it(tmp_path: Path):
     )
     doc = load_ora(path)
     assert doc.shape == (10, 20, 3) and bool(np.all(doc.layers[0].pixels == [7, 8, 9]))
+
+
+def test_a_recovery_copy_with_an_inflating_stack_is_refused_as_damaged(tmp_path: Path) -> None:
+    from editor.doc.recovery import inspect_recovery
+
+    path = tmp_path / "copy.ora"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "image/openraster", zipfile.ZIP_STORED)
+        with archive.open("stack.xml", "w") as entry:  # 64 MB of zeros, ~64 KB stored
+            for _ in range(64):
+                entry.write(bytes(1 << 20))
+    with pytest.raises(DocumentError, match="stack.xml.*inflates to 67.1 MB"):
+        inspect_recovery(path)
