@@ -15,11 +15,24 @@ the grey photo (the photo's own lightness, no colour), the share of photos it be
 on, and the colourfulness. The rule, stated before looking: the gain with the best mean
 PSNR among those that beat grey on at least `MIN_WIN_SHARE` of the photos (if none does,
 the best mean PSNR). Pass the chosen gain to ``training.export --chroma-gain``.
+
+The damage detector's threshold (the probability marked at sensitivity 0.5) the same way:
+
+    python -m training.calibrate detect --weights FILE --data ../shared/data/train \
+        --thresholds 0.3 0.4 0.5 0.6 0.7 --out calibration.json
+
+Each held-out photo is damaged by the *training* generator (`DamageConfig()`, every photo
+damaged, seeded by its place in the split: the benchmark's held-out generator and seed are
+never used) and also scored undamaged, as it is. Per threshold: pooled precision, recall
+and F1 with the 3 px tolerance, and the share of the undamaged photos' pixels flagged. The
+rule: the best F1 among thresholds that flag at most `MAX_CLEAN_FLAGGED` of clean pixels
+(else the one that flags least). Pass it to ``training.export --threshold``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -34,14 +47,26 @@ from engine.pixels import to_unit
 from engine.run import RunOptions, load_task_model
 from engine.tasks.registry import get_task
 from training.data import scan_images, split_train_val
-from training.metrics import colourfulness, psnr
+from training.metrics import colourfulness, damage_counts, damage_scores, psnr
 from training.validation import engine_restore
 
-__all__ = ["GainRow", "choose_gain", "grey_of", "main", "score_gains"]
+__all__ = [
+    "GainRow",
+    "ThresholdRow",
+    "choose_gain",
+    "choose_threshold",
+    "grey_of",
+    "main",
+    "score_gains",
+    "score_thresholds",
+]
 
 MIN_WIN_SHARE = 0.75  # issue 22: the default beats grey on >= 75 % of the photos of a set
+MAX_CLEAN_FLAGGED = 0.002  # issue 21: at most 0.2 % of an undamaged photo's pixels flagged
+DEFAULT_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 DEFAULT_GAINS = (0.8, 1.0, 1.2, 1.4, 1.6, 1.8)
 MAX_SIDE = 1024  # photos larger than this are area-shrunk first: the colorizer works at 512
+CALIBRATION_SEED = 7_000_007  # the detector's damage draws here (never the benchmark's seed)
 
 
 @dataclass(frozen=True)
@@ -113,6 +138,68 @@ def choose_gain(rows: Sequence[GainRow], min_win_share: float = MIN_WIN_SHARE) -
     return max(winners, key=lambda row: row.psnr)
 
 
+@dataclass(frozen=True)
+class ThresholdRow:
+    threshold: float
+    precision: float
+    recall: float
+    f1: float  # pooled over the photos, 3 px tolerance
+    clean_flagged: float  # mean share of the undamaged photos' pixels marked
+
+
+def _probabilities(model, image: np.ndarray) -> np.ndarray:
+    """The detector's float32 H×W probability map, one tile for these photo sizes."""
+    from engine.tiling import TilePlan
+
+    side = -(-max(image.shape[:2]) // model.multiple) * model.multiple
+    plan = TilePlan(tile=side, overlap=min(32, side // 4), min_tile=side, multiple=model.multiple)
+    work = model.probabilities(image, plan=plan)
+    while True:  # a task generator yields progress and returns its result
+        try:
+            next(work)
+        except StopIteration as finished:
+            return finished.value
+
+
+def score_thresholds(
+    weights: Path, photos: Sequence[Path], thresholds: Sequence[float]
+) -> list[ThresholdRow]:
+    """Run the detector from `weights` (float32) over damaged and undamaged `photos`."""
+    from training.data.damage import DamageConfig, damage
+
+    model = load_task_model(get_task("detect"), RunOptions(weights=weights, precision="full"))
+    config = dataclasses.replace(DamageConfig(), clean_prob=0.0)
+    counts = {t: [] for t in thresholds}
+    flagged: dict[float, list[float]] = {t: [] for t in thresholds}
+    for index, path in enumerate(photos):
+        photo = _load(path)
+        rng = np.random.default_rng([CALIBRATION_SEED, index])
+        damaged, label, _ = damage(to_unit(photo), rng, config)
+        damaged = np.clip(damaged * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        broken, clean = _probabilities(model, damaged), _probabilities(model, photo)
+        for t in thresholds:
+            counts[t].append(damage_counts(broken > t, label))
+            flagged[t].append(float((clean > t).mean()))
+        print(f"\r{index + 1}/{len(photos)} photos", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    rows = []
+    for t in thresholds:
+        pooled = damage_scores({k: sum(c[k] for c in counts[t]) for k in counts[t][0]})
+        row = ThresholdRow(t, pooled["precision"], pooled["recall"], pooled["f1"], 0.0)
+        rows.append(dataclasses.replace(row, clean_flagged=float(np.mean(flagged[t]))))
+    return rows
+
+
+def choose_threshold(
+    rows: Sequence[ThresholdRow], max_flagged: float = MAX_CLEAN_FLAGGED
+) -> ThresholdRow:
+    """The best F1 among thresholds quiet enough on clean photos (else the quietest)."""
+    quiet = [row for row in rows if row.clean_flagged <= max_flagged]
+    if not quiet:
+        return min(rows, key=lambda row: (row.clean_flagged, -row.f1))
+    return max(quiet, key=lambda row: row.f1)
+
+
 def validation_photos(
     data: Sequence[Path], seed: int, val_fraction: float, min_side: int
 ) -> list[Path]:
@@ -124,7 +211,7 @@ def validation_photos(
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     summary = __doc__.split("\n\n")[0]
     parser = argparse.ArgumentParser(prog="python -m training.calibrate", description=summary)
-    parser.add_argument("task", choices=["colorize"])
+    parser.add_argument("task", choices=["colorize", "detect"])
     parser.add_argument("--weights", type=Path, required=True, help="an exported weight file")
     parser.add_argument("--data", type=Path, nargs="+", required=True, help="training folders")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (its config.json)")
@@ -132,31 +219,62 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--min-side", type=int, default=64, help="the run's min_image_side")
     parser.add_argument("--limit", type=int, default=None, help="use the first N photos")
     parser.add_argument("--gains", type=float, nargs="+", default=list(DEFAULT_GAINS))
+    parser.add_argument("--thresholds", type=float, nargs="+", default=list(DEFAULT_THRESHOLDS))
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
     return parser.parse_args(argv)
+
+
+def _colorize_table(rows: Sequence[GainRow], chosen: GainRow) -> list[str]:
+    lines = [
+        "| gain | PSNR dB | over grey dB | beats grey | colourfulness |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        mark = " (chosen)" if row is chosen else ""
+        lines.append(
+            f"| ×{row.gain:g}{mark} | {row.psnr:.2f} | {row.over_grey:+.2f} | "
+            f"{row.win_share:.0%} | {row.colourfulness:.1f} |"
+        )
+    return lines
+
+
+def _detect_table(rows: Sequence[ThresholdRow], chosen: ThresholdRow) -> list[str]:
+    lines = [
+        "| threshold | precision | recall | F1 (3 px) | clean pixels flagged |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        mark = " (chosen)" if row is chosen else ""
+        lines.append(
+            f"| {row.threshold:g}{mark} | {row.precision:.3f} | {row.recall:.3f} | "
+            f"{row.f1:.3f} | {row.clean_flagged:.3%} |"
+        )
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     photos = validation_photos(args.data, args.seed, args.val_fraction, args.min_side)
     photos = photos[: args.limit] if args.limit else photos
-    rows = score_gains(args.weights, photos, args.gains)
-    chosen = choose_gain(rows)
+    if args.task == "colorize":
+        rows = score_gains(args.weights, photos, args.gains)
+        chosen, value = choose_gain(rows), "gain"
+        rule = f"best mean PSNR among gains beating grey on >= {MIN_WIN_SHARE:.0%}"
+        lines = _colorize_table(rows, chosen)
+    else:
+        rows = score_thresholds(args.weights, photos, args.thresholds)
+        chosen, value = choose_threshold(rows), "threshold"
+        rule = f"best F1 among thresholds flagging <= {MAX_CLEAN_FLAGGED:.1%} of clean pixels"
+        lines = _detect_table(rows, chosen)
     print(f"{len(photos)} validation photos (seed {args.seed}, fraction {args.val_fraction:g})")
-    print("| gain | PSNR dB | over grey dB | beats grey | colourfulness |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        mark = " (chosen)" if row is chosen else ""
-        print(
-            f"| ×{row.gain:g}{mark} | {row.psnr:.2f} | {row.over_grey:+.2f} | "
-            f"{row.win_share:.0%} | {row.colourfulness:.1f} |"
-        )
+    print("\n".join(lines))
     if args.out is not None:
         payload = {
+            "task": args.task,
             "photos": [str(p) for p in photos],
             "rows": [asdict(r) for r in rows],
-            "chosen": chosen.gain,
-            "rule": f"best mean PSNR among gains beating grey on >= {MIN_WIN_SHARE:.0%}",
+            "chosen": getattr(chosen, value),
+            "rule": rule,
         }
         args.out.write_text(json.dumps(payload, indent=1))
     return 0

@@ -75,6 +75,7 @@ def _card(
     result: ExportResult,
     hours: float,
     chroma_gain: float | None = None,
+    threshold: float | None = None,
 ) -> str:
     params = sum(p.numel() for p in net.parameters())
     gain_row = (
@@ -83,6 +84,8 @@ def _card(
         if chroma_gain is not None
         else ""
     )
+    if threshold is not None:
+        gain_row += f"| threshold | {threshold:g} damage probability at sensitivity 0.5 |\n"
     metrics = "\n".join(f"| {k} | {v:.4f} |" for k, v in state["last_metrics"].items())
     folders = "\n".join(f"- `{d}`" for d in state.get("data_dirs", [])) or "- (not recorded)"
     precision = "float16" if result.half else "float32"
@@ -147,10 +150,12 @@ def export_run(
     allow_half: bool = True,
     notes: str = "",
     chroma_gain: float | None = None,
+    threshold: float | None = None,
 ) -> ExportResult:
     state = load_checkpoint(run_dir)
     cfg = config_from_dict(state["config"]["task"], state["config"])
-    _check_chroma_gain(chroma_gain, cfg.task)
+    _check_setting("check_chroma_gain", "--chroma-gain", chroma_gain, cfg.task)
+    _check_setting("check_threshold", "--threshold", threshold, cfg.task)
     net = ema_generator(state, cfg)
     probe = probe_input(net, cfg.task)
     reference = _outputs(net, probe)
@@ -169,6 +174,8 @@ def export_run(
     }
     if chroma_gain is not None:
         meta["chroma_gain"] = float(chroma_gain)
+    if threshold is not None:
+        meta["threshold"] = float(threshold)
     output.parent.mkdir(parents=True, exist_ok=True)
     # Written and verified beside the target first: a failed export never touches the
     # model that is shipped now, nor its manifest entry.
@@ -197,19 +204,21 @@ def export_run(
     write_manifest(output.parent, [*others, entry])
     Manifest.read(output.parent).load_entry(entry)  # the manifest vouches for the file
     result = ExportResult(output, digest, half, half_error, output.with_suffix(".md"))
-    card = _card(cfg, state, net, result, training_hours(run_dir), chroma_gain)
+    card = _card(cfg, state, net, result, training_hours(run_dir), chroma_gain, threshold)
     result.card.write_text(card + (f"\n{notes.strip()}\n" if notes.strip() else ""), "utf-8")
     return result
 
 
-def _check_chroma_gain(gain: float | None, task: str) -> None:
-    if gain is None:
+def _check_setting(checker: str, option: str, value: float | None, task: str) -> None:
+    """A calibrated setting (training.calibrate) is checked by the task model that will
+    read it from the file's meta, exactly as the engine checks it when loading."""
+    if value is None:
         return
-    check = getattr(get_task(task).model, "check_chroma_gain", None)
+    check = getattr(get_task(task).model, checker, None)
     if check is None:
-        raise TrainingError(f"a chroma gain is for colorization models, not {task}")
+        raise TrainingError(f"{option} does not apply to {task} models")
     try:
-        check(gain, "--chroma-gain")
+        check(value, option)
     except ModelUnavailable as exc:
         raise TrainingError(str(exc)) from None
 
@@ -257,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="K",
         help="colorize only: multiply the predicted ab by K at full strength (vividness)",
     )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        metavar="P",
+        help="detect only: the damage probability marked at sensitivity 0.5 (training.calibrate)",
+    )
     args = parser.parse_args(argv)
     try:
         notes = args.notes.read_text("utf-8") if args.notes else ""
@@ -272,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             allow_half=not args.fp32,
             notes=notes,
             chroma_gain=args.chroma_gain,
+            threshold=args.threshold,
         )
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)

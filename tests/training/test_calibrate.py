@@ -13,7 +13,16 @@ from PIL import Image
 from engine.archs import build_arch
 from engine.color import rgb_to_lab
 from engine.weights import save_weights
-from training.calibrate import GainRow, choose_gain, grey_of, main, score_gains
+from training.calibrate import (
+    GainRow,
+    ThresholdRow,
+    choose_gain,
+    choose_threshold,
+    grey_of,
+    main,
+    score_gains,
+    score_thresholds,
+)
 from training.data import scan_images, split_train_val
 
 
@@ -79,3 +88,28 @@ def test_the_command_scores_the_runs_validation_split_only(
     held_out = split_train_val(scan_images([folder], min_side=64).paths, 0.25, 0)[1]
     assert result["photos"] == [str(p) for p in held_out] and len(held_out) == 2
     assert result["chosen"] in (1.0, 1.5) and len(result["rows"]) == 2
+
+
+def _trow(threshold: float, f1: float, flagged: float) -> ThresholdRow:
+    return ThresholdRow(threshold, f1, f1, f1, flagged)
+
+
+def test_the_best_f1_among_thresholds_quiet_on_clean_photos_is_chosen() -> None:
+    rows = [_trow(0.3, 0.85, 0.004), _trow(0.5, 0.80, 0.0015), _trow(0.7, 0.70, 0.0005)]
+    assert choose_threshold(rows).threshold == 0.5  # 0.3 finds more but flags clean photos
+    assert choose_threshold(rows, max_flagged=0.01).threshold == 0.3
+    noisy = [_trow(0.3, 0.9, 0.05), _trow(0.6, 0.8, 0.01)]
+    assert choose_threshold(noisy).threshold == 0.6  # none quiet enough: the quietest
+
+
+def test_detector_thresholds_are_scored_on_damaged_and_undamaged_photos(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = build_arch("detect_unet", base_channels=4, deep_blocks=1, fine_channels=4)
+    path = tmp_path / "detect.pt"
+    save_weights(path, net, task="detect")
+    photos = sorted(_photos(tmp_path / "photos", 2).glob("*.png"))
+    rows = score_thresholds(path, photos, [0.0, 0.999999])
+    low, high = rows
+    # Everything above probability 0: every pixel of every photo is marked.
+    assert low.clean_flagged == 1.0 and low.recall == 1.0 and low.precision < 1.0
+    assert high.clean_flagged <= low.clean_flagged and high.recall <= low.recall

@@ -12,9 +12,11 @@ from training_support import make_trainer
 
 from engine import api
 from engine.archs import build_arch
+from engine.weights import load_weights
 from training.config import DEFAULT_MODELS, ModelConfig, TrainConfig, load_config
 from training.data import AugmentConfig, DamageDataset
 from training.detect_hooks import DetectHooks
+from training.errors import TrainingError
 from training.export import export_run
 from training.losses import GeneratorLoss, LossWeights, soft_dice
 from training.tasks import HOOKS, Outputs
@@ -124,3 +126,9 @@ def test_a_tiny_run_exports_a_detector_the_engine_runs(tmp_path, photos):
     image = api.read_image(sorted(photos.glob("*.png"))[0]).pixels
     mask = api.detect_damage(image, options=api.RunOptions(weights=exported.path))
     assert mask.shape == image.shape[:2] and mask.dtype == bool
+    # The threshold training.calibrate chose travels in the file and its card.
+    calibrated = export_run(tmp_path / "run", tmp_path / "w2" / "detect.pt", threshold=0.35)
+    assert load_weights(calibrated.path).meta["threshold"] == 0.35
+    assert "threshold | 0.35" in calibrated.card.read_text()
+    with pytest.raises(TrainingError, match=r"threshold 1\.5: it must be in \(0, 1\)"):
+        export_run(tmp_path / "run", tmp_path / "w3" / "detect.pt", threshold=1.5)

@@ -46,8 +46,10 @@ def test_export_stores_a_colorizers_chroma_gain_and_refuses_it_for_other_tasks(p
     with pytest.raises(TrainingError, match=r"must be in \(0, 3\]"):
         export_run(tmp_path / "col", target, chroma_gain=0.0)
     make_trainer(tiny_config("denoise", steps=1), photos, tmp_path / "den").fit()
-    with pytest.raises(TrainingError, match="for colorization models, not denoise"):
+    with pytest.raises(TrainingError, match="--chroma-gain does not apply to denoise models"):
         export_run(tmp_path / "den", tmp_path / "weights" / "denoise.pt", chroma_gain=1.4)
+    with pytest.raises(TrainingError, match="--threshold does not apply to denoise models"):
+        export_run(tmp_path / "den", tmp_path / "weights" / "denoise.pt", threshold=0.4)
     assert not (tmp_path / "weights" / "denoise.pt").exists()
 
 
