@@ -67,7 +67,10 @@ def test_blurred_samples_target_the_blurred_picture_not_a_sharper_one(photos: Pa
     blur_only = RealNoiseConfig(
         legacy_prob=0.0,
         **{f"{step}_prob": 0.0 for step in ("camera", "colour", "grain", "blurred", "jpeg")},
-        white_prob=0.0, speckle_prob=0.0, impulse_prob=0.0, blur_prob=1.0,
+        white_prob=0.0,
+        speckle_prob=0.0,
+        impulse_prob=0.0,
+        blur_prob=1.0,
     )
     data = _dataset(photos, clean_prob=0.0, real_noise=blur_only, samples_per_epoch=4)
     for index in range(len(data)):
