@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
 
-from editor.doc import Document, FlattenUndo, Layer, MaskEdit, MaskSnapshot, MergeUndo
+from editor.doc import Document, FlattenUndo, Layer, MaskEdit, MaskSnapshot, MergeUndo, Pin
+
+RGB = tuple[int, int, int]
 
 EXPIRED = " (no longer undoable)"
 OPACITY_ID = 1  # QUndoCommand.id(): consecutive opacity changes merge (mergeWith)
@@ -238,3 +240,74 @@ class Flatten(Recorded):
 
     def release(self) -> None:
         self.record = None
+
+
+# --- colour pins (`editor.doc.hints`): a few bytes each, nothing to expire --------------------
+
+
+class AddPin(Recorded):
+    def __init__(self, document: Document, pin: Pin) -> None:
+        super().__init__(document, "Add colour pin")
+        self.pin, self.index = pin, document.pin_index(pin.id)
+
+    def apply(self) -> None:
+        self.document.insert_pin(self.pin, self.index)
+
+    def revert(self) -> None:
+        self.document.remove_pin(self.pin.id)
+
+
+class RemovePin(Recorded):
+    def __init__(self, document: Document, pin: Pin, index: int) -> None:
+        super().__init__(document, "Remove colour pin")
+        self.pin, self.index = pin, index
+
+    def apply(self) -> None:
+        self.document.remove_pin(self.pin.id)
+
+    def revert(self) -> None:
+        self.document.insert_pin(self.pin, self.index)
+
+
+class MovePin(Recorded):
+    """One drag: the canvas reports the pin's move once, when the button is released."""
+
+    def __init__(
+        self, document: Document, pin_id: int, old: tuple[float, float], new: tuple[float, float]
+    ) -> None:
+        super().__init__(document, "Move colour pin")
+        self.pin_id, self.old, self.new = pin_id, old, new
+
+    def apply(self) -> None:
+        self.document.move_pin(self.pin_id, *self.new)
+
+    def revert(self) -> None:
+        self.document.move_pin(self.pin_id, *self.old)
+
+
+class RecolourPin(Recorded):
+    def __init__(self, document: Document, pin_id: int, old: RGB, new: RGB) -> None:
+        super().__init__(document, "Recolour pin")
+        self.pin_id, self.old, self.new = pin_id, old, new
+
+    def apply(self) -> None:
+        self.document.recolour_pin(self.pin_id, self.new)
+
+    def revert(self) -> None:
+        self.document.recolour_pin(self.pin_id, self.old)
+
+
+class SetPins(Recorded):
+    """Every pin replaced at once (Clear pins): the pins before, the pins after."""
+
+    def __init__(
+        self, document: Document, text: str, before: tuple[Pin, ...], after: tuple[Pin, ...]
+    ) -> None:
+        super().__init__(document, text)
+        self.before, self.after = before, after
+
+    def apply(self) -> None:
+        self.document.set_pins(self.after)
+
+    def revert(self) -> None:
+        self.document.set_pins(self.before)

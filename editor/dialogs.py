@@ -11,11 +11,20 @@ from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QDialog,
+    QFileDialog,
+    QInputDialog,
+    QMessageBox,
+    QWidget,
+)
 
 from editor.settings import Preferences, PreferencesDialog
 
 Button = QMessageBox.StandardButton
+RGB = tuple[int, int, int]
 
 
 class Unsaved(Enum):
@@ -156,3 +165,9 @@ def about_box(parent: QWidget | None, title: str, markdown: str) -> QMessageBox:
 
 def show_about(parent: QWidget | None, title: str, markdown: str) -> None:
     about_box(parent, title, markdown).exec()
+
+
+def ask_colour(parent: QWidget | None, initial: RGB) -> RGB | None:
+    """A colour for a colour pin (Qt's colour dialog); None when cancelled."""
+    chosen = QColorDialog.getColor(QColor(*initial), parent, "Pin colour")
+    return (chosen.red(), chosen.green(), chosen.blue()) if chosen.isValid() else None

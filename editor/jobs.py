@@ -175,6 +175,13 @@ class JobRunner(QObject):
             worker.join()
             self.busy_changed.emit(False)
 
+    def report_failure(self, title: str, error: BaseException) -> None:
+        """The error box a failed job gets unless it words its failure itself."""
+        dialogs.show_error(
+            self.feedback.dialog_parent, f"{title} failed",
+            describe_failure(title, error), failure_detail(error),
+        )  # fmt: skip
+
     # --- running -------------------------------------------------------------------------
 
     def _announce(self, job: Job) -> None:
@@ -238,11 +245,7 @@ class JobRunner(QObject):
             if job.failed is not None:
                 job.failed(outcome.error)
             elif not job.quiet:
-                error = outcome.error
-                dialogs.show_error(
-                    self.feedback.dialog_parent, f"{job.title} failed",
-                    describe_failure(job.title, error), failure_detail(error),
-                )  # fmt: skip
+                self.report_failure(job.title, outcome.error)
             word = "failed"
         else:
             job.done(outcome.result)

@@ -4,12 +4,13 @@ The window assembles the parts and keeps the views in step with the document; th
 done by its controllers, each given only what it needs (the window serves as their host,
 see the Protocols in their modules): `files` (open/save/export), `masks` (mask files),
 `recovery` (autosave, crash recovery), `edits` (undoable edits), `tasks` (restorations),
-all working in the background through one `runner`. One photo per window: opening another
-replaces it (after the unsaved-changes prompt); several files at once open in one window each.
+all working in the background through one `runner`, and `hints` (the Colour Hint tool, its
+preview on a thread of its own). One photo per window: opening another replaces it (after
+the unsaved-changes prompt); several files at once open in one window each.
 
-Nothing here imports torch: the window shows first, then `start_engine_loading` imports
-the engine's heavy parts on a background thread (the status bar says "Loading engine…",
-then the device in use).
+Nothing here imports torch: the window shows first, then `start_engine_loading`
+(`editor.engine_status`) imports the engine's heavy parts on a background thread (the
+status bar says "Loading engine…", then the device in use).
 """
 
 from __future__ import annotations
@@ -28,32 +29,27 @@ from editor.canvas import CanvasView
 from editor.canvas.drops import local_paths
 from editor.doc import Change, ChangeKind, Document
 from editor.editing import EditController
+from editor.engine_status import EngineStatusMixin
 from editor.files import FileController
+from editor.hinting import HintController
 from editor.history import DEFAULT_BUDGET, History
 from editor.jobs import JobProgress, JobRunner
-from editor.panels import LayersPanel, RestorePanel, ToolsPanel
+from editor.panels import HintsPanel, LayersPanel, RestorePanel, ToolsPanel
 from editor.recovery import RecoveryController
 from editor.resources import APP_NAME, about_markdown
-from editor.settings import Preferences, device_text
+from editor.settings import Preferences
 from editor.source import CANVAS_KIND, DocumentSource
 from editor.tasks import TaskController
-from editor.worker import ProgressCallback, WorkerThread, failure_detail
+from editor.worker import WorkerThread
 from engine import api
 
 MASK_STATE_DELAY_MS = 150  # "is the mask empty?" reads 24 MB: not on every brush segment
-LOADING = "Loading engine…"
 
 # Windows opened by other windows (several files dropped at once): kept alive until closed.
 _spawned: set[MainWindow] = set()
 
 
-def load_engine(_progress: ProgressCallback, _cancel: api.CancelToken) -> list[str]:
-    """Import torch and the networks; the devices this machine offers (background thread)."""
-    api.preload()
-    return api.available_devices()
-
-
-class MainWindow(QMainWindow):
+class MainWindow(EngineStatusMixin, QMainWindow):
     def __init__(
         self,
         *,
@@ -86,6 +82,7 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self, self)
         self.edits = EditController(self, self.history, self)
         self.tasks = TaskController(self, self.runner, self.edits, self)
+        self.hints = HintController(self, self)
         self.recovery = RecoveryController(self, self.runner, recovery_dir, self)
         self.files = FileController(self, self.runner, self.settings, self.recovery, self)
         self.masks = mask_files.MaskFileController(self, self.runner, self.edits, self.settings)
@@ -114,6 +111,10 @@ class MainWindow(QMainWindow):
             denoise=act.denoise, inpaint=act.inpaint, colorize=act.colorize
         )
         self.layers_panel = LayersPanel()
+        self.hint_panel = HintsPanel(
+            tool=act.hint_tool, remove=act.remove_pin, clear=act.clear_pins
+        )
+        self.hints.attach(self.hint_panel, self.restore_panel.colorize_strength)
         self.history_view = QUndoView(self.history)
         self.history_view.setEmptyLabel("No photo open")
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
             ("Tools", self.tools_panel, left),
             ("Restore", self.restore_panel, left),
             ("Layers", self.layers_panel, right),
+            ("Colour Hints", self.hint_panel, right),
             ("History", self.history_view, right),
         ):
             dock = QDockWidget(title, self)
@@ -195,6 +197,7 @@ class MainWindow(QMainWindow):
         self._unsaved_without_history = unsaved
         self._unsubscribe = document.subscribe(self._changed)
         self.canvas.set_source(DocumentSource(document))
+        self.hints.document_set(document)
         self.refresh_layers()
         self._refresh_mask_state()
         self.restore_panel.set_has_colour(api.has_colour(document.original.pixels))
@@ -215,6 +218,11 @@ class MainWindow(QMainWindow):
         self._refresh_title()
 
     def _changed(self, change: Change) -> None:
+        if change.kind is ChangeKind.HINTS:
+            self.hints.pins_changed()
+            return
+        if change.kind is not ChangeKind.MASK and change.visual:
+            self.hints.image_changed()  # the composite: the preview's small copy is old
         if change.kind is ChangeKind.LAYERS and change.region is None:
             if change.visual:  # the visible part now, the rest band by band
                 self.canvas.refresh_composite()
@@ -278,47 +286,6 @@ class MainWindow(QMainWindow):
 
     def step_brush(self, up: bool) -> None:
         self.tools_panel.step_size(up)
-
-    # --- the engine ----------------------------------------------------------------------
-
-    def run_options(self) -> api.RunOptions:
-        return settings_module.run_options_for(
-            self.preferences, self.devices, self.engine_resources
-        )
-
-    def start_engine_loading(self) -> None:
-        """Import the engine (torch) on a background thread; call once the window shows."""
-        if self.devices is not None or self._loader is not None:
-            return
-        self._loader = WorkerThread("Engine loader", load_engine)
-        self._loader.ended.connect(self._engine_loaded)
-        self._loader.start_work()
-        self._refresh_device()
-
-    def _engine_loaded(self) -> None:
-        loader, self._loader = self._loader, None
-        if loader is None:
-            return
-        outcome = loader.outcome
-        if outcome.error is not None or not isinstance(outcome.result, list):
-            self.engine_error = failure_detail(outcome.error or TypeError("no device list"))
-        else:
-            self.devices = list(outcome.result)
-        self._refresh_device()
-
-    def device_in_use(self) -> str | None:
-        """The device restorations run on ("cpu", "cuda", "mps"); None while unknown."""
-        return settings_module.device_in_use(self.preferences, self.devices)
-
-    def _refresh_device(self) -> None:
-        if self.engine_error is not None:
-            self.device_label.setText("Engine unavailable")
-            self.device_label.setToolTip(self.engine_error)
-        elif not self.devices:
-            self.device_label.setText(LOADING if self._loader is not None else "")
-        else:
-            self.device_label.setText(device_text(self.preferences, self.devices))
-            self.device_label.setToolTip("The device restorations run on (Edit ▸ Preferences)")
 
     # --- dialogs -------------------------------------------------------------------------
 
@@ -391,6 +358,7 @@ class MainWindow(QMainWindow):
             return
         # No thread may outlive the window: a QThread destroyed while running aborts.
         self.runner.shutdown()
+        self.hints.shutdown()
         self.recovery.stop()  # closed on purpose: nothing to recover
         if self._loader is not None:
             self._loader.join()  # an import cannot be interrupted; it ends soon

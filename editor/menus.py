@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDockWidget, QMenu, QMenuBar, QWidget
 from editor.canvas import CanvasView
 from editor.editing import EditController
 from editor.files import FileController
+from editor.hinting import HintController
 from editor.jobs import JobRunner
 from editor.mask_files import MaskFileController
 from editor.resources import APP_NAME, sample_label, sample_photos
@@ -29,6 +30,8 @@ class MenuHost(Protocol):
     def files(self) -> FileController: ...
     @property
     def tasks(self) -> TaskController: ...
+    @property
+    def hints(self) -> HintController: ...
     @property
     def edits(self) -> EditController: ...
     @property
@@ -99,6 +102,10 @@ class WindowActions:
         self.denoise = self._make("&Denoise", tasks.run_denoise, "Ctrl+Shift+D")
         self.inpaint = self._make("&Inpaint", tasks.run_inpaint, "Ctrl+Shift+I")
         self.colorize = self._make("&Colorize", tasks.run_colorize, "Ctrl+Shift+C")
+        hints = window.hints
+        self.hint_tool = self._toggle("Colour &Hint Tool", hints.set_active, False, "H")
+        self.remove_pin = self._make("&Remove Selected Pin", hints.remove_selected)
+        self.clear_pins = self._make("C&lear Colour Pins", hints.clear)
         # Escape reaches it only while a job runs: the action is disabled otherwise.
         self.cancel = self._make("C&ancel", window.runner.cancel, "Esc")
         # Help
@@ -121,6 +128,11 @@ class WindowActions:
         _with_shortcut(self.denoise, "Reduce grain and noise; the result is a new layer")
         _with_shortcut(self.inpaint, "Fill the areas painted in the mask")
         _with_shortcut(self.colorize, "Add colour to a black-and-white photo")
+        _with_shortcut(
+            self.hint_tool, "Click the photo to pin a colour for Colorize; drag a pin to move it"
+        )
+        _with_shortcut(self.remove_pin, "Remove the selected colour pin (Delete on the canvas)")
+        _with_shortcut(self.clear_pins, "Remove every colour pin (one undo step)")
         _with_shortcut(self.cancel, "Stop the running job; the image is not changed")
 
     def _make(
@@ -148,7 +160,7 @@ class WindowActions:
         return [
             self.save, self.save_as, self.export, self.zoom_in, self.zoom_out, self.fit,
             self.actual_size, self.split, self.clear_mask, self.invert_mask, self.import_mask,
-            self.export_mask,
+            self.export_mask, self.hint_tool, self.remove_pin, self.clear_pins,
         ]  # fmt: skip
 
     def needing_idle_document(self) -> list[QAction]:
@@ -194,6 +206,8 @@ def build_menus(window: MenuHost, actions: WindowActions) -> None:
 
     restore_menu = bar.addMenu("&Restore")
     restore_menu.addActions([actions.denoise, actions.inpaint, actions.colorize])
+    restore_menu.addSeparator()
+    restore_menu.addActions([actions.hint_tool, actions.remove_pin, actions.clear_pins])
     restore_menu.addSeparator()
     restore_menu.addAction(actions.cancel)
 

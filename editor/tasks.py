@@ -10,6 +10,9 @@ from the mask in the same undo step (strokes painted while it ran stay): the pai
 are done, and one Undo brings back both. Its layer covers exactly the pixels the engine
 changed (the holes and a feathered seam; the engine leaves every other pixel as it was), so
 hiding it, or an earlier one, shows what lies beneath.
+
+Colorize passes the document's colour pins as hints; a colorizer that takes none refuses
+them in one status line (`editor.hint_support`), and the pins stay.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from PySide6.QtCore import QObject, Signal
 
 from editor import dialogs
 from editor.doc import Document, DocumentError
+from editor.hint_support import NO_HINTS, colorizer_takes_hints, known_takes_hints
 from editor.jobs import STATUS_MS, Feedback, Job, JobRunner
 from editor.worker import ProgressCallback
 from engine import api
@@ -166,20 +170,30 @@ class TaskController(QObject):
         if document is None or prepared is None:
             return False
         inside, coverage = prepared
+        strength, options = choices.colorize_fraction, self.host.run_options()
+        hints = document.colour_hints()  # the pins, at full resolution
+        if hints and known_takes_hints(options) is False:  # before any question
+            self.host.show_status(NO_HINTS, STATUS_MS)
+            return False
         image = document.composite()
         if api.has_colour(image) and not dialogs.confirm(
             self.host.dialog_parent, "Colorize", ALREADY_COLOUR
         ):
             return False
-        strength, options = choices.colorize_fraction, self.host.run_options()
-        name = result_name("Colorize", [percent(strength)], inside)
+        pins = [f"{len(hints)} pin{'s' if len(hints) > 1 else ''}"] if hints else []
+        name = result_name("Colorize", [percent(strength), *pins], inside)
 
         def work(progress: ProgressCallback, cancel: api.CancelToken) -> np.ndarray:
+            if hints and colorizer_takes_hints(options) is False:
+                raise api.InvalidRequest(NO_HINTS)
             return api.colorize(
-                image, strength=strength, options=options, progress=progress, cancel=cancel
-            )
+                image, strength=strength, hints=hints, options=options,
+                progress=progress, cancel=cancel,
+            )  # fmt: skip
 
-        return self._start("Colorize", work, document, self._adder(name, coverage))
+        failed = self._hints_refused if hints else None
+        apply = self._adder(name, coverage)
+        return self._start("Colorize", work, document, apply, failed=failed)
 
     def detect_damage(self) -> bool:
         """Propose a mask of the damage (cracks, scratches, dust, stains) with the engine's
@@ -242,6 +256,7 @@ class TaskController(QObject):
         apply: Callable[[np.ndarray], None] | Callable[[tuple[np.ndarray, np.ndarray]], None],
         *,
         reports_progress: bool = True,
+        failed: Callable[[BaseException], None] | None = None,
     ) -> bool:
         def done(result: object) -> None:
             if document is not self.host.document:
@@ -255,11 +270,22 @@ class TaskController(QObject):
             self.host.show_status(f"{title} cancelled; the image was not changed.", STATUS_MS)
             self.ended.emit("cancelled")
 
-        job = Job(title, work, done, cancelled=cancelled, reports_progress=reports_progress)
+        job = Job(
+            title, work, done, failed=failed, cancelled=cancelled,
+            reports_progress=reports_progress,
+        )  # fmt: skip
         started = self.runner.start(job)
         if started:
             self._job = job
         return started
+
+    def _hints_refused(self, error: BaseException) -> None:
+        """Colorize with pins failed: a colorizer that takes no hints is one status line (the
+        pins stay); anything else is the usual error box."""
+        if isinstance(error, api.InvalidRequest) and "colour hints" in str(error):
+            self.host.show_status(NO_HINTS, STATUS_MS)
+        else:
+            self.runner.report_failure("Colorize", error)
 
     def _job_ended(self, job: Job, outcome: str) -> None:
         if job is self._job and outcome == "failed":

@@ -1,4 +1,5 @@
-"""The editor's canvas: a view of a `CanvasSource` with zoom, pan, mask brush and before/after.
+"""The editor's canvas: a view of a `CanvasSource` with zoom, pan, mask brush, before/after,
+and the Colour Hint tool's pins and colorize preview.
 
 `CanvasView` owns no document state: it reads pixels through the `CanvasSource` protocol,
 reports brush strokes as signals, and is told of changes through `update_region`.

@@ -1,5 +1,5 @@
 """The canvas's input: brush strokes, panning, the divider, held keys, the brush outline and
-the cursor shape.
+the cursor shape; the Colour Hint tool's clicks and drags go to `PinMixin`'s hooks.
 
 A mixin of CanvasView (kept apart to keep each module readable); it relies on the view's
 state (`cache`, `_view`, `_tool`, `_split`, ...) and signals.
@@ -23,7 +23,7 @@ def _key_value(key: object) -> int:
     return int(key.value) if isinstance(key, Enum) else int(key)
 
 
-_STROKE, _PAN, _SPLIT = "stroke", "pan", "split"
+_STROKE, _PAN, _SPLIT, _PIN = "stroke", "pan", "split", "pin"
 _BRUSH_BUTTONS = (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton)  # paint, erase
 
 
@@ -59,6 +59,9 @@ class InteractionMixin:
             left and (self._space_held or self._tool == Tool.PAN)
         ):
             self._begin(_PAN, button, pos)
+        elif left and self._pin_press(pos):  # the Colour Hint tool, or the eyedropper
+            if self.pin_held:  # moves drag it
+                self._begin(_PIN, button, pos)
         elif self._tool == Tool.BRUSH and button in _BRUSH_BUTTONS:
             erase = self._eraser or button == Qt.MouseButton.RightButton
             point = self.map_to_image(pos)
@@ -80,6 +83,8 @@ class InteractionMixin:
             self.pan_by(delta.x(), delta.y())
         elif self._drag == _SPLIT:
             self.set_split_fraction(pos.x() / max(1, self.width()))
+        elif self._drag == _PIN:
+            self._pin_drag(pos)
         elif self._drag == _STROKE:
             point = self.map_to_image(pos)
             if point != self._drag_last:
@@ -105,6 +110,8 @@ class InteractionMixin:
         self._drag_button = Qt.MouseButton.NoButton
         if kind == _STROKE:
             self.strokeFinished.emit()
+        elif kind == _PIN:
+            self._pin_release()
         if kind is not None:
             self._update_brush_outline()
             self._refresh_cursor()
@@ -112,7 +119,9 @@ class InteractionMixin:
     # --- held keys, the pointer leaving, focus going, the widget hiding -----------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if not self._set_held_key(event.key(), True, event.isAutoRepeat()):
+        if self._pin_key(_key_value(event.key())):
+            event.accept()
+        elif not self._set_held_key(event.key(), True, event.isAutoRepeat()):
             super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
@@ -198,6 +207,8 @@ class InteractionMixin:
                 self._drag is None and self._mouse is not None and self._near_divider(self._mouse)
             ):
                 shape = Qt.CursorShape.SplitHCursor
+            elif (pin_shape := self._pin_cursor()) is not None:
+                shape = pin_shape
             elif self._space_held or self._tool == Tool.PAN:
                 shape = Qt.CursorShape.OpenHandCursor
             elif self._brush_outline_visible():

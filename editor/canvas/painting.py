@@ -12,6 +12,7 @@ BACKGROUND = QColor(48, 48, 48)
 INVITATION_COLOR = QColor(185, 185, 185)
 ACCENT = QColor(90, 160, 255)
 HANDLE_RADIUS = 11.0
+PIN_RADIUS = 7.0  # a colour pin's radius in screen pixels, whatever the zoom
 
 
 def draw_layer(
@@ -64,6 +65,24 @@ def draw_brush_outline(painter: QPainter, center: QPointF, radius: float, hardne
         painter.drawEllipse(center, inner, inner)
     painter.setPen(QPen(QColor(255, 255, 255, 230), 1.0))
     painter.drawPoint(center)
+    painter.restore()
+
+
+def draw_pin(painter: QPainter, centre: QPointF, rgb: tuple[int, int, int], selected: bool) -> None:
+    """A colour pin: a disc of its colour in a white ring edged in black, so it shows on
+    light and dark pixels alike; the selected one larger, in an accent ring."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    radius = PIN_RADIUS + (2.0 if selected else 0.0)
+    if selected:
+        painter.setPen(QPen(ACCENT, 3.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(centre, radius + 3.5, radius + 3.5)
+    painter.setPen(QPen(QColor(0, 0, 0, 200), 4.0))
+    painter.setBrush(QColor(*rgb))
+    painter.drawEllipse(centre, radius, radius)
+    painter.setPen(QPen(QColor(255, 255, 255), 2.0))
+    painter.drawEllipse(centre, radius, radius)
     painter.restore()
 
 

@@ -1,4 +1,5 @@
-"""CanvasView: shows a `CanvasSource`, zooms, pans, reports brush strokes, compares before/after.
+"""CanvasView: shows a `CanvasSource`, zooms, pans, reports brush strokes, compares before/after,
+draws the colour pins and the colorize preview (`editor.canvas.pins`).
 
 It is a view only: the mask is painted by whoever listens to the stroke signals, and the
 canvas learns of every change through `update_region`. Painting reads the `DisplayCache` and
@@ -25,6 +26,7 @@ from editor.canvas.cache import DisplayCache, Pyramid
 from editor.canvas.drops import DropMixin
 from editor.canvas.geometry import SMOOTH_BELOW, WHEEL_STEP, ViewTransform, next_zoom
 from editor.canvas.interaction import InteractionMixin
+from editor.canvas.pins import PinMixin
 from editor.canvas.source import CanvasSource, Region
 from editor.canvas.tools import Tool
 
@@ -32,7 +34,7 @@ BAND_ROWS = 512  # a whole-image recomposite is done this many rows per timer ti
 PROGRESSIVE_PIXELS = 2_000_000  # images up to this size are recomposited at once
 
 
-class CanvasView(InteractionMixin, DropMixin, QWidget):
+class CanvasView(InteractionMixin, PinMixin, DropMixin, QWidget):
     """The editor's canvas. Image coordinates are floats in pixels: pixel (i, j) spans
     [i, i+1) × [j, j+1), so a pixel's centre is at (i + 0.5, j + 0.5)."""
 
@@ -44,6 +46,13 @@ class CanvasView(InteractionMixin, DropMixin, QWidget):
     strokeStarted = Signal(bool)  # erase
     strokeSegment = Signal(float, float, float, float)  # x0, y0, x1, y1 in image pixels
     strokeFinished = Signal()
+    # The Colour Hint tool (image pixels); pin ids as the document gives them.
+    pinPlaced = Signal(float, float)
+    pinMoved = Signal(int, float, float)  # once per drag, on release
+    pinSelected = Signal(int)  # 0: none
+    pinRemoveRequested = Signal(int)
+    colourPicked = Signal(float, float)  # the eyedropper clicked here
+    pickCancelled = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +76,7 @@ class CanvasView(InteractionMixin, DropMixin, QWidget):
         self._band_timer.setInterval(0)
         self._band_timer.timeout.connect(self._next_band)
         self._init_interaction()
+        self._init_pins()
 
     # --- the document -------------------------------------------------------------------
 
@@ -79,6 +89,7 @@ class CanvasView(InteractionMixin, DropMixin, QWidget):
         self._pending_bands.clear()
         self._band_timer.stop()
         self._end_drag()
+        self._clear_pins()
         self.cache.set_source(source)
         self.fit()
         self.update()
@@ -317,13 +328,21 @@ class CanvasView(InteractionMixin, DropMixin, QWidget):
             painting.draw_divider(painter, split_x, self.height())
         else:
             self._paint_result(painter, rect, smooth, ratio)
+        if not self._comparing:  # the original as it was: no pins over it
+            self._paint_pins(painter)
+            if self._preview is not None:
+                corner = QPointF(self.width() - 8, self.height() - 30)  # the "after" side
+                painting.draw_tag(painter, corner, "Colorize preview", align_right=True)
         self._outline_rect = self._outline_now()
         if self._outline_rect is not None:
             radius = self._radius * self._view.zoom
             painting.draw_brush_outline(painter, self._mouse, radius, self._hardness)
 
     def _paint_result(self, painter: QPainter, rect: QRect, smooth: bool, ratio: float) -> None:
-        self._draw(painter, self.cache.composite, rect, smooth, ratio)
+        if self._preview is not None:
+            self._draw_preview(painter, rect)
+        else:
+            self._draw(painter, self.cache.composite, rect, smooth, ratio)
         if self._mask_visible and self.cache.overlay_has_content:
             self._draw(painter, self.cache.overlay, rect, smooth, ratio)
 

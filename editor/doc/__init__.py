@@ -3,6 +3,7 @@
 - `Document`: the locked original, result layers, one inpainting mask; every operation
   returns what undoes it, observers get `Change` notices.
 - `BrushStroke`, `stamp_segment`, `StrokeRecorder`: painting the mask.
+- `Pin`: a colour hint pinned on the photo (the document's `pins`).
 - `save_ora` / `load_ora`: OpenRaster files; `recovery`: crash-recovery copies.
 
 Importing this package loads numpy, OpenCV and `engine.api` (for the pixel policies the
@@ -12,6 +13,7 @@ only when the first restoration runs.
 
 from editor.doc.brush import BrushStroke, StrokeRecorder, stamp_segment
 from editor.doc.document import Document
+from editor.doc.hints import Pin
 from editor.doc.layers import DocumentSnapshot, FlattenUndo, Layer, MergeUndo
 from editor.doc.mask import MaskEdit, MaskSnapshot
 from editor.doc.ora import load_ora, save_ora
@@ -31,6 +33,7 @@ __all__ = [
     "MaskEdit",
     "MaskSnapshot",
     "MergeUndo",
+    "Pin",
     "Region",
     "StrokeRecorder",
     "discard",

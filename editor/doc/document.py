@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from editor.doc.hints import HintOperations
 from editor.doc.layer_ops import LayerOperations
 from editor.doc.layers import (
     DocumentSnapshot,
@@ -35,11 +36,12 @@ from editor.doc.types import (
     check_region,
     frozen,
 )
+from engine import api
 
 ORIGINAL_NAME = "Original"
 
 
-class Document(LayerOperations, MaskOperations):
+class Document(LayerOperations, MaskOperations, HintOperations):
     """One image being restored. See the module docstring for the undo contract."""
 
     def __init__(
@@ -66,9 +68,11 @@ class Document(LayerOperations, MaskOperations):
         meta: Any = None,
         path: Path | str | None = None,
         name: str | None = None,
+        hints: Sequence[api.ColourHint] = (),
     ) -> Document:
         """A document from a whole stack (bottom first; the first layer is made the locked
-        original), e.g. as read from a file. Layer ids must be unique; they are kept."""
+        original), e.g. as read from a file. Layer ids must be unique; they are kept.
+        `hints` become its colour pins (each must lie on the photo)."""
         if not layers:
             raise DocumentError("a document needs at least one layer")
         first = layers[0]
@@ -82,6 +86,7 @@ class Document(LayerOperations, MaskOperations):
         doc._ids = itertools.count(max(ids) + 1)
         doc._setup((original,), mask, alpha, meta, path, name)
         doc._layers = (original, *(doc._checked(layer) for layer in layers[1:]))
+        doc._init_pins(hints)
         return doc
 
     def _setup(
@@ -94,6 +99,7 @@ class Document(LayerOperations, MaskOperations):
         name: str | None,
     ) -> None:
         self._layers = layers
+        self._init_pins()
         shape = self.shape[:2]
         self._mask = np.zeros(shape, np.uint8)
         if mask is not None:
@@ -173,8 +179,9 @@ class Document(LayerOperations, MaskOperations):
     def snapshot(self) -> DocumentSnapshot:
         """A frozen view to save from another thread (copies only the mask)."""
         return DocumentSnapshot(
-            self._layers, self._mask.copy(), self._alpha, self.meta, self.name, self.path
-        )
+            self._layers, self._mask.copy(), self._alpha, self.meta, self.name, self.path,
+            self.colour_hints(),
+        )  # fmt: skip
 
     # --- composite ----------------------------------------------------------------------
 

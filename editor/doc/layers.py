@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from editor.doc.types import Region, check_region
-from engine.api import convert_depth
+from engine.api import ColourHint, convert_depth
 
 # Blending works in float32 on horizontal bands of about this many pixels, so compositing
 # or merging a 24 MP 16-bit image never needs a full-size float copy (~290 MB per array).
@@ -199,6 +199,7 @@ class DocumentSnapshot:
     meta: Any
     name: str
     path: Path | None
+    hints: tuple[ColourHint, ...] = ()  # the colour pins, as the engine and .ora take them
 
     @property
     def height(self) -> int:

@@ -12,6 +12,7 @@ What plain ORA has no word for is kept in ways other programs ignore:
 - ``restoration/meta.json`` holds the document's name and path and its metadata (a dataclass
   such as ``engine.api.ImageMeta`` by its fields, bytes in base64), rebuilt on load by a
   `meta_factory` (e.g. `engine_meta_factory`) or else returned as a plain dict.
+- ``restoration/hints.json``, only when there are colour pins: the CLI's hint list.
 
 `load_ora` also reads ORA files from GIMP/Krita: layers at any offset and size are placed on
 full-size layers (outside them the coverage is 0), the bottom one becomes the original.
@@ -38,6 +39,7 @@ import cv2
 import numpy as np
 
 from editor.doc.document import Document
+from editor.doc.hints import hints_entries, read_hints
 from editor.doc.layers import DocumentSnapshot, Layer
 from editor.doc.ora_codec import (
     MetaFactory,
@@ -134,6 +136,7 @@ def _entries(snap: DocumentSnapshot, compression: int) -> list[tuple[str, bytes]
         ("stack.xml", ET.tostring(root, encoding="utf-8", xml_declaration=True)),
         *zip([name for name, _ in jobs], encoded, strict=True),
         (META_ENTRY, json.dumps(record, indent=1).encode("utf-8")),
+        *hints_entries(snap.hints),  # the colour pins (`editor.doc.hints`)
     ]
 
 
@@ -228,6 +231,7 @@ def _read(
     archive: zipfile.ZipFile, meta_factory: MetaFactory | None, max_pixels: int
 ) -> tuple[list[Layer], np.ndarray | None, np.ndarray | None, dict]:
     stack, height, width = _stack(archive, max_pixels)
+    hints = read_hints(archive, width, height)  # small: checked before any layer is read
     entries: list[_Entry] = []
     _collect(stack, True, 1.0, entries)
     entries.reverse()  # bottom first from here on
@@ -247,6 +251,7 @@ def _read(
     if not isinstance(info, dict):
         raise DocumentError(f"its {META_ENTRY} is not an object")
     info["meta"] = meta_from_json(info.get("meta"), meta_factory)
+    info["hints"] = hints
     return layers, mask, image_alpha, info
 
 
@@ -362,8 +367,9 @@ def load_ora(
         else:
             name, origin = path.stem, path
         return Document.from_layers(
-            layers, mask=mask, alpha=alpha, meta=info["meta"], path=origin, name=name
-        )
+            layers, mask=mask, alpha=alpha, meta=info["meta"], path=origin, name=name,
+            hints=info["hints"],
+        )  # fmt: skip
     except DocumentError as exc:  # DocumentTooLarge stays one: it is a MemoryError too
         raise type(exc)(f"cannot open “{path.name}”: {exc}") from exc
     except zipfile.BadZipFile as exc:

@@ -30,6 +30,7 @@ class ChangeKind(Enum):
     LAYERS = "layers"  # stack structure, names, order, visibility, opacity (or merged pixels)
     PIXELS = "pixels"  # a layer's pixels changed inside `region`
     MASK = "mask"  # the inpainting mask changed inside `region`
+    HINTS = "hints"  # the colour pins (`editor.doc.hints`): added, moved, recoloured, removed
 
 
 @dataclass(frozen=True)

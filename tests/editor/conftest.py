@@ -19,7 +19,7 @@ import pytest
 import shiboken6
 from editor_support import write_png
 from PySide6.QtCore import QSettings, QThread
-from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QColorDialog, QDialog, QFileDialog, QInputDialog, QMessageBox
 
 from editor import dialogs as dialogs_module
 from editor.settings import Preferences
@@ -82,6 +82,8 @@ class Dialogs:
     preferences: Preferences | None = None
     preferences_asked: list[list[str] | None] = field(default_factory=list)
     abouts: list[str] = field(default_factory=list)
+    colour: tuple[int, int, int] | None = None  # what the colour dialog "chooses"; None: cancel
+    colours_asked: list[tuple[int, int, int]] = field(default_factory=list)  # initial colours
 
     @property
     def last_error(self) -> tuple[str, str, str]:
@@ -136,11 +138,16 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     patch(dialogs_module, "ask_quality", lambda *_: record.quality)
     patch(dialogs_module, "edit_preferences", edit_preferences)
     patch(dialogs_module, "show_about", lambda _p, _title, text: record.abouts.append(text))
+    patch(
+        dialogs_module,
+        "ask_colour",
+        lambda _p, rgb: record.colours_asked.append(rgb) or record.colour,
+    )
     for cls, name in (
         (QMessageBox, "exec"), (QMessageBox, "critical"), (QMessageBox, "warning"),
         (QMessageBox, "question"), (QMessageBox, "information"), (QDialog, "exec"),
         (QFileDialog, "getOpenFileName"), (QFileDialog, "getSaveFileName"),
-        (QInputDialog, "getInt"),
+        (QInputDialog, "getInt"), (QColorDialog, "getColor"),
     ):  # fmt: skip
         patch(cls, name, unexpected)
     return record

@@ -51,7 +51,9 @@ def test_the_empty_window_invites_a_drop_and_offers_samples(window: MainWindow) 
     for action in (window.act.denoise, window.act.save, window.act.export, window.act.fit):
         assert not action.isEnabled()
     docks = {dock.windowTitle(): dock.isVisible() for dock in window.docks}
-    assert docks == {"Tools": True, "Restore": True, "Layers": True, "History": True}
+    assert docks == {
+        "Tools": True, "Restore": True, "Layers": True, "Colour Hints": True, "History": True
+    }  # fmt: skip
 
 
 def test_a_sample_photo_opens_from_the_menu(window: MainWindow) -> None:
