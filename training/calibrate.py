@@ -43,7 +43,7 @@ import numpy as np
 
 from engine.color import lab_to_rgb, luminance
 from engine.io import read_image
-from engine.pixels import to_unit
+from engine.pixels import has_colour, to_unit
 from engine.run import RunOptions, load_task_model
 from engine.tasks.registry import get_task
 from training.data import scan_images, split_train_val
@@ -107,6 +107,8 @@ def score_gains(weights: Path, photos: Sequence[Path], gains: Sequence[float]) -
     try:
         for index, path in enumerate(photos, 1):
             photo = _load(path)
+            if not has_colour(photo):  # a grey truth: no vividness can win (training skips it)
+                continue
             truth = to_unit(photo)
             grey = psnr(grey_of(truth), truth)
             for gain in gains:
@@ -118,6 +120,8 @@ def score_gains(weights: Path, photos: Sequence[Path], gains: Sequence[float]) -
         model.chroma_gain = own_gain
     print(file=sys.stderr)
     rows = []
+    if not any(scores.values()):
+        raise SystemExit("no colour photo among the validation photos: nothing to calibrate on")
     for gain, values in scores.items():
         table = np.asarray(values, np.float64)
         rows.append(

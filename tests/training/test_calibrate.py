@@ -113,3 +113,17 @@ def test_detector_thresholds_are_scored_on_damaged_and_undamaged_photos(tmp_path
     # Everything above probability 0: every pixel of every photo is marked.
     assert low.clean_flagged == 1.0 and low.recall == 1.0 and low.precision < 1.0
     assert high.clean_flagged <= low.clean_flagged and high.recall <= low.recall
+
+
+def test_grey_validation_photos_are_skipped_as_training_skips_them(
+    colour_weights: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    grey = np.repeat(np.linspace(0, 255, 96 * 80).reshape(96, 80, 1), 3, 2).astype(np.uint8)
+    Image.fromarray(grey).save(folder / "grey.png")
+    with pytest.raises(SystemExit, match="no colour photo"):
+        score_gains(colour_weights, [folder / "grey.png"], [1.0])
+    photos = sorted(_photos(tmp_path / "photos", 1).glob("*.png"))
+    both = score_gains(colour_weights, [folder / "grey.png", *photos], [1.0])
+    assert both == score_gains(colour_weights, photos, [1.0])
