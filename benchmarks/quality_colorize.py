@@ -8,6 +8,12 @@ original, and the mean Hasler-Süsstrunk colourfulness, beside the grayscale bas
 
 `--chroma-gain K ...` also scores every model with its ab multiplied by K afterwards: the
 measured price in PSNR of making a regression model's (greyish) colours more vivid.
+
+`--hints N ...` scores every hint-taking model with N colour hints per photo (Zhang et al.
+2017's protocol): N points at uniformly random pixels (seed ``[HINT_SEED, photo index, N]``,
+the same points for every model), each carrying the truth's colour as the mean RGB of the
+3×3 patch around it (the engine keeps only its ab: the photo keeps its own lightness).
+Zhang 2017's published gains over their own automatic result are printed beside ours.
 """
 
 from __future__ import annotations
@@ -28,6 +34,27 @@ SETS = ("kodak24", "mcmaster", "cbsd68")
 
 Method = Callable[[np.ndarray], np.ndarray]
 """(grayscale RGB uint8) -> RGB uint8."""
+HintedMethod = Callable[[np.ndarray, list[api.ColourHint]], np.ndarray]
+"""(grayscale RGB uint8, hints) -> RGB uint8."""
+
+HINT_SEED = 2017
+# Zhang et al. 2017, Real-Time User-Guided Image Colorization (ImageNet, their Fig. 4):
+# PSNR gain of N random ground-truth points over their own automatic result.
+ZHANG_2017_GAIN = {1: 0.9, 2: 1.8, 5: 3.0, 10: 4.0, 20: 4.9}
+
+
+def random_hints(truth: np.ndarray, count: int, index: int) -> list[api.ColourHint]:
+    """`count` hints at uniformly random pixels of `truth` (H×W×3 uint8), each the mean RGB
+    of the 3×3 patch around its point; fixed per (photo index, count)."""
+    rng = np.random.default_rng([HINT_SEED, index, count])
+    height, width = truth.shape[:2]
+    hints = []
+    for _ in range(count):
+        x, y = int(rng.integers(width)), int(rng.integers(height))
+        patch = truth[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2].reshape(-1, 3)
+        rgb = tuple(int(v) for v in np.round(patch.mean(axis=0)))
+        hints.append(api.ColourHint(x + 0.5, y + 0.5, rgb))
+    return hints
 
 
 def greyscale(rgb: np.ndarray) -> np.ndarray:
@@ -42,6 +69,11 @@ def engine_method(weights: Path | None) -> Method:
     return lambda grey: api.colorize(grey, options=options)
 
 
+def engine_hinted(weights: Path | None) -> HintedMethod:
+    options = api.RunOptions(device="cpu", weights=weights)
+    return lambda grey, hints: api.colorize(grey, hints=hints, options=options)
+
+
 def with_chroma_gain(method: Method, gain: float) -> Method:
     """`method`, then its a and b multiplied by `gain` (L untouched)."""
 
@@ -53,13 +85,23 @@ def with_chroma_gain(method: Method, gain: float) -> Method:
     return run
 
 
-def score(method: Method | None, images: list[np.ndarray]) -> dict:
-    """`method` None scores the grayscale input itself (the baseline)."""
+def hinted(method: HintedMethod, count: int) -> Callable[[np.ndarray, np.ndarray, int], np.ndarray]:
+    return lambda grey, clean, index: method(grey, random_hints(clean, count, index))
+
+
+def score(method: Method | Callable | None, images: list[np.ndarray], hints: int = 0) -> dict:
+    """`method` None scores the grayscale input itself (the baseline); with `hints` it is
+    called as ``method(grey, truth, photo_index)`` (the truth only gives the hints)."""
     values, seconds = [], 0.0
-    for clean in images:
+    for index, clean in enumerate(images):
         grey = greyscale(clean)
         started = time.perf_counter()
-        out = grey if method is None else method(grey)
+        if method is None:
+            out = grey
+        elif hints:
+            out = method(grey, clean, index)
+        else:
+            out = method(grey)
         seconds += time.perf_counter() - started
         a, b = out.astype(np.float64) / 255.0, clean.astype(np.float64) / 255.0
         values.append((psnr(a, b), ssim(a, b), colourfulness(out.astype(np.float64))))
@@ -85,23 +127,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="also score each model with its ab multiplied by K (the vividness/PSNR trade)",
     )
+    parser.add_argument(
+        "--hints",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="N",
+        help="also score each model with N random ground-truth colour hints (Zhang 2017)",
+    )
 
 
 def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
-    methods: dict[str, Method | None] = {"grayscale baseline (a = b = 0)": None}
+    methods: dict[str, tuple[Method | Callable | None, int]] = {
+        "grayscale baseline (a = b = 0)": (None, 0)
+    }
     for label, file in model_files(args).items():
-        methods[label] = method = engine_method(file)
+        method = engine_method(file)
+        methods[label] = (method, 0)
         for gain in args.chroma_gain:
-            methods[f"{label}, chroma × {gain:g}"] = with_chroma_gain(method, gain)
+            methods[f"{label}, chroma × {gain:g}"] = (with_chroma_gain(method, gain), 0)
+        for count in (n for n in args.hints if n > 0):
+            methods[f"{label}, {count} hints"] = (hinted(engine_hinted(file), count), count)
     for set_name in args.sets:
         images = load_set(set_name, args.limit)
         truth = float(np.mean([colourfulness(im.astype(np.float64)) for im in images]))
-        for name, method in methods.items():
+        grey_psnr = None
+        for name, (method, hints) in methods.items():
+            row = score(method, images, hints)
+            grey_psnr = row["psnr"] if method is None else grey_psnr
             emit(
                 {
                     "set": set_name,
                     "method": name,
-                    **score(method, images),
+                    "hints": hints,
+                    **row,
+                    "over_grey": row["psnr"] - grey_psnr,
+                    "zhang_2017_gain": ZHANG_2017_GAIN.get(hints),
                     "truth_colourfulness": truth,
                 }
             )
@@ -113,12 +174,18 @@ def sort_key(row: dict) -> tuple:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| set | method | PSNR (dB) | SSIM | colourfulness (truth) | s / image |",
-        "|---|---|---|---|---|---|",
+        "| set | method | PSNR (dB) | over grey | Zhang 2017 gain | SSIM "
+        "| colourfulness (truth) | s / image |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        over, zhang = r.get("over_grey"), r.get("zhang_2017_gain")
+        over_text = "" if over is None else f"{over:+.2f}"
+        zhang_text = "" if zhang is None else f"+{zhang:g}"
         lines.append(
-            f"| {r['set']} ({r['images']}) | {r['method']} | {r['psnr']:.2f} | {r['ssim']:.4f} "
-            f"| {r['colourfulness']:.1f} ({r['truth_colourfulness']:.1f}) | {r['seconds']:.2f} |"
+            f"| {r['set']} ({r['images']}) | {r['method']} | {r['psnr']:.2f} "
+            f"| {over_text} | {zhang_text} "
+            f"| {r['ssim']:.4f} | {r['colourfulness']:.1f} ({r['truth_colourfulness']:.1f}) "
+            f"| {r['seconds']:.2f} |"
         )
     return "\n".join(lines)

@@ -52,3 +52,41 @@ def test_speed_benchmark_scan_is_grey_in_its_own_depth():
     grey = speed_colorize.grey(rgb)
     assert grey.dtype == np.uint8 and grey.shape == rgb.shape
     assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all()
+
+
+def test_random_hints_are_fixed_per_photo_and_carry_the_truths_patch_colour() -> None:
+    from benchmarks.quality_colorize import random_hints
+
+    truth = np.zeros((40, 50, 3), np.uint8)
+    truth[:, 25:] = (200, 40, 10)  # right half red
+    hints = random_hints(truth, 5, index=3)
+    assert hints == random_hints(truth, 5, index=3) and hints != random_hints(truth, 5, 4)
+    assert len(hints) == 5 and random_hints(truth, 0, 3) == []
+    for hint in hints:
+        x, y = int(hint.x), int(hint.y)
+        assert 0 <= x < 50 and 0 <= y < 40
+        if x >= 27:  # the whole 3x3 patch is red
+            assert hint.rgb == (200, 40, 10)
+        elif x <= 23:
+            assert hint.rgb == (0, 0, 0)
+
+
+def test_hinted_rows_get_their_hints_and_a_gain_over_grey(monkeypatch) -> None:
+    from benchmarks import quality_colorize as qc
+
+    seen = []
+
+    def fake(grey, hints):
+        seen.append(len(hints))
+        return grey
+
+    monkeypatch.setattr(qc, "engine_hinted", lambda file: fake)
+    monkeypatch.setattr(qc, "engine_method", lambda file: lambda grey: grey)
+    monkeypatch.setattr(qc, "load_set", lambda name, limit: [np.full((16, 16, 3), 90, np.uint8)])
+    args = qc.argparse.Namespace(
+        sets=["kodak24"], model=[], no_shipped=False, limit=1, chroma_gain=[], hints=[0, 5]
+    )
+    rows = []
+    qc.run(args, rows.append)
+    assert [r["hints"] for r in rows] == [0, 0, 5] and seen == [5]
+    assert rows[2]["zhang_2017_gain"] == 3.0 and rows[2]["over_grey"] == 0.0
