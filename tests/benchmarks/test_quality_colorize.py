@@ -82,7 +82,8 @@ def test_hinted_rows_get_their_hints_and_a_gain_over_grey(monkeypatch) -> None:
 
     monkeypatch.setattr(qc, "engine_hinted", lambda file: fake)
     monkeypatch.setattr(qc, "engine_method", lambda file: lambda grey: grey)
-    monkeypatch.setattr(qc, "load_set", lambda name, limit: [np.full((16, 16, 3), 90, np.uint8)])
+    colourful = (np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8)
+    monkeypatch.setattr(qc, "load_set", lambda name, limit: [colourful])
     args = qc.argparse.Namespace(
         sets=["kodak24"], model=[], no_shipped=False, limit=1, chroma_gain=[], hints=[0, 5]
     )
