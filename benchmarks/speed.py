@@ -2,6 +2,12 @@
 
     .venv/bin/python -m benchmarks.speed [--sizes 6000x4000 3000x2000] [--tile N]
         [--precision auto full]
+    .venv/bin/python -m benchmarks.speed --megapixels 24 100 [--threads 1]
+
+`--megapixels` measures the command line end to end instead: a generated photo of that
+many megapixels (3:2) is written as PNG, and `python -m engine denoise IN -o OUT.png` runs
+on it in a child process whose own peak resident memory (from `os.wait4`) is reported:
+reading, the run (its result written into the input's rows) and the streamed PNG encoding.
 
 Each measurement runs in its own child process so its peak resident memory (ru_maxrss) is
 its own. The denoiser is the shipped one when resources/weights has it; otherwise the
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -147,6 +154,50 @@ def _in_child(args: list[str], flags: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def photo_size(megapixels: float) -> tuple[int, int]:
+    """Width and height (3:2) of a photo of about `megapixels`."""
+    height = max(2, round((megapixels * 1e6 / 1.5) ** 0.5))
+    return round(height * 1.5), height
+
+
+def cli_peak(megapixels: float, threads: int, tile: int | None) -> dict:
+    """`python -m engine denoise` on a generated PNG: seconds and the child's peak RSS."""
+    from engine import api
+
+    width, height = photo_size(megapixels)
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "scan.png", Path(folder) / "out.png"
+        image = synthetic_photo(width, height)
+        api.write_image(source, image)
+        del image
+        argv = [sys.executable, "-m", "engine", "denoise", str(source), "-o", str(target)]
+        argv += ["--threads", str(threads), "--quiet"] + (["--tile", str(tile)] if tile else [])
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0 or not target.exists():
+            raise SystemExit(f"python -m engine denoise failed on {width}x{height}")
+    return {
+        "size": f"{width}×{height}",
+        "megapixels": width * height / 1e6,
+        "seconds": seconds,
+        "peak_rss_mb": usage.ru_maxrss / 1024,  # Linux: KiB
+    }
+
+
+def report_cli(megapixels: list[float], threads: int, tile: int | None) -> None:
+    rows = [cli_peak(mp, threads, tile) for mp in megapixels]
+    print(f"python -m engine denoise IN.png -o OUT.png --threads {threads}\n")
+    print("| image | megapixels | time (s) | peak RSS (MB) | input as 8-bit RGB (MB) |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['size']} | {r['megapixels']:.1f} | {r['seconds']:.1f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['megapixels'] * 3:.0f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["6000x4000"])
@@ -161,6 +212,12 @@ def main() -> None:
         help="the engine's precision(s): auto (bfloat16 on CPUs with it natively), full",
     )
     parser.add_argument(
+        "--megapixels",
+        nargs="+",
+        type=float,
+        help="measure `python -m engine denoise` end to end on photos of these sizes",
+    )
+    parser.add_argument(
         "--child", nargs=4, metavar=("KIND", "W", "H", "TILE"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
@@ -172,6 +229,9 @@ def main() -> None:
         else:
             row = child_opencv(int(w), int(h), args.threads)
         print(json.dumps(row))
+        return
+    if args.megapixels:
+        report_cli(args.megapixels, args.threads, args.tile)
         return
     rows = []
     for size in args.sizes:

@@ -5,11 +5,12 @@ this module does not import torch (an application's window can appear first); th
 restoration, `preload()` or `available_devices()` loads it.
 
 Each task call takes an H×W×3 uint8 or uint16 RGB array and returns a new array of
-the same shape and dtype (the input is never modified); `detect_damage` returns a bool
-H×W mask instead. Progress is reported through a
-callback, cancellation is requested with a `CancelToken` and honoured between tiles, and
-every failure is an `EngineError` subclass — never a string to parse. The pixel policies
-the application shares live here too: bit-depth conversion, is a photo grey or coloured.
+the same shape and dtype (the input is never modified, unless `run_task(in_place=True)`
+is told it may hold the result); `detect_damage` returns a bool H×W mask instead. Progress
+is reported through a callback, cancellation is requested with a `CancelToken` and
+honoured between tiles, and every failure is an `EngineError` subclass — never a string to
+parse. The pixel policies the application shares live here too: bit-depth conversion, is a
+photo grey or coloured.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from engine.errors import (
     ImageWriteError,
     InvalidRequest,
     ModelUnavailable,
+    NotEnoughMemory,
     OutOfMemory,
     UnsupportedImage,
 )
@@ -95,6 +97,7 @@ __all__ = [
     "ModelInfo",
     "ModelUnavailable",
     "NoiseKind",
+    "NotEnoughMemory",
     "OutOfMemory",
     "Precision",
     "Progress",

@@ -309,6 +309,15 @@ def _reason(exc: BaseException, source: Path) -> str:
     return text
 
 
+def _option_hint(exc: BaseException) -> str:
+    """The option that moves the limit a refusal names."""
+    if isinstance(exc, api.ImageTooLarge):
+        return " (--max-megapixels sets the limit)"
+    if isinstance(exc, api.NotEnoughMemory) and exc.setting == "tile":
+        return " (--tile sets the tile size)"
+    return ""
+
+
 def _show_note(message: Warning | str, *_where: object, **_how: object) -> None:
     """A warning as one line of its own (Python's default adds its source path and line)."""
     print(f"note: {' '.join(str(message).split())[:300]}", file=sys.stderr)
@@ -359,7 +368,8 @@ def _run_all(jobs: list[Job], args: argparse.Namespace, options: api.RunOptions)
         except (api.EngineError, OSError) as exc:
             bar.finish()
             failed += 1
-            print(f"skipped {job.source}: {_reason(exc, job.source)}", file=sys.stderr)
+            reason = _reason(exc, job.source) + _option_hint(exc)
+            print(f"skipped {job.source}: {reason}", file=sys.stderr)
         except KeyboardInterrupt:
             bar.finish()
             print("interrupted; files already written are complete", file=sys.stderr)

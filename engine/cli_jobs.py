@@ -95,7 +95,10 @@ def compute(
         if spec.returns_mask:
             return mask
         return api.inpaint(pixels, mask, options=options, progress=progress)
-    return api.run_task(spec.name, pixels, request, options=options, progress=progress)
+    # The pixels read are not needed after the run: the result may take their place.
+    return api.run_task(
+        spec.name, pixels, request, options=options, progress=progress, in_place=True
+    )
 
 
 def write_result(spec: TaskSpec, target: Path, result: np.ndarray, loaded: api.LoadedImage) -> None:

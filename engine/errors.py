@@ -19,6 +19,20 @@ class OutOfMemory(EngineError):
     """Even the smallest tile did not fit in the device's memory."""
 
 
+class NotEnoughMemory(OutOfMemory):
+    """Refused before starting: the work's estimated memory (decoding an image, a task's
+    result and working buffers) is more than is free. `needed` and `available` are bytes;
+    `setting` names the run option that needs less when lowered ("tile"), if one does."""
+
+    def __init__(
+        self, message: str, *, needed: int = 0, available: int = 0, setting: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.needed = needed
+        self.available = available
+        self.setting = setting
+
+
 class UnsupportedImage(EngineError):
     """An image could not be read, decoded, or is of a shape/type the engine cannot process."""
 

@@ -70,9 +70,10 @@ def is_grey(pixels: np.ndarray) -> bool:
     return True
 
 
-def to_grey(pixels: np.ndarray) -> np.ndarray:
-    """The channel mean, repeated in all three channels, in the input's dtype (rounded)."""
-    out = np.empty_like(pixels)
+def to_grey(pixels: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+    """The channel mean, repeated in all three channels, in the input's dtype (rounded);
+    written into `out` (which may be `pixels` itself) when given."""
+    out = np.empty_like(pixels) if out is None else out
     for y in range(0, pixels.shape[0], 256):
         rows = pixels[y : y + 256]
         mean = rows.mean(axis=2, dtype=np.float32)

@@ -2,8 +2,9 @@
 
 `run_task` owns what every task shares — checking the image and the request, loading the
 model (cached), planning tiles, driving the task's generator with progress and cancel,
-translating out-of-memory, and the policies that hold whatever the task: the input is never
-modified, and a grey photo comes back grey. The per-task functions are typed front doors to
+translating out-of-memory, checking the memory a run needs before it starts, and the
+policies that hold whatever the task: the input is never modified (unless the caller gives it
+up: `in_place`), and a grey photo comes back grey. The per-task functions are typed front doors to
 it. Importing this module does not import torch; the first run does.
 """
 
@@ -138,8 +139,19 @@ def run_task(
     options: RunOptions = RunOptions(),
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    in_place: bool = False,
 ) -> np.ndarray:
-    """Run the registered task `task` with its `request` (e.g. a `DenoiseRequest`)."""
+    """Run the registered task `task` with its `request` (e.g. a `DenoiseRequest`).
+
+    `in_place=True`: the caller gives `image` up, and a task that can (denoise, inpaint,
+    colorize) writes its result into it and returns it, sparing an image-sized copy (the
+    command line does: a 100-megapixel scan then needs its own size once, not twice).
+
+    Before the first tile, the memory the run needs beyond its input (the result, the
+    tiles, working arrays: `engine.job_memory`) is compared with what is free; more is
+    refused with `NotEnoughMemory` (an `OutOfMemory`) naming the numbers.
+    """
+    from engine.job_memory import check_job_memory
     from engine.tasks import get_task
 
     spec = get_task(task)
@@ -152,7 +164,13 @@ def run_task(
         check(image)  # before loading a model: a wrong request costs nothing
     model = load_task_model(spec, options, getattr(request, "variant", "blind"))
     plan = tile_plan(model, options, image.shape[1]) if spec.tiled else None
-    return run_model(spec, model, image, request, plan=plan, progress=progress, cancel=cancel)
+    on_host = getattr(model.device, "type", "cpu") != "cuda"  # CUDA has memory of its own
+    check_job_memory(
+        spec, image, plan, model.bytes_per_pixel, in_place=in_place, network_on_host=on_host
+    )
+    return run_model(
+        spec, model, image, request, plan=plan, progress=progress, cancel=cancel, in_place=in_place
+    )
 
 
 def run_model(
@@ -164,16 +182,25 @@ def run_model(
     plan: TilePlan | None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    in_place: bool = False,
 ) -> np.ndarray:
     """A loaded task model's run on a checked image, with the policies every task keeps
-    (the trainers' validation calls this too, so it scores exactly what users get)."""
-    result = _drive(spec.name, model.run(image, request, plan=plan, cancel=cancel), progress)
-    if spec.returns_mask:
-        return result  # a bool H×W mask: the pixel policies are about pictures
-    if spec.keeps_grey and image.dtype != np.float32 and is_grey(image):
+    (the trainers' validation calls this too, so it scores exactly what users get).
+    `in_place`: as for `run_task`."""
+    grey = (
+        not spec.returns_mask
+        and spec.keeps_grey
+        and image.dtype != np.float32
+        and is_grey(image)  # before the run: in place, the input is gone after it
+    )
+    settings: dict[str, Any] = {"plan": plan, "cancel": cancel}
+    if in_place and spec.in_place:
+        settings["out"] = image
+    result = _drive(spec.name, model.run(image, request, **settings), progress)
+    if grey:
         # A grey scan stays grey: the network's result is grey up to rounding and its
-        # channel mean is exact.
-        result = to_grey(result)
+        # channel mean is exact (written into the result unless that is the caller's input).
+        result = to_grey(result, out=None if result is image and not in_place else result)
     return result
 
 

@@ -5,10 +5,13 @@ the two neighbours are cross-faded with complementary half-sine (sin²) ramps; t
 quarter of every overlap is given weight 0 on the side that lies at a tile's edge, because a
 network's output is unreliable where it lacked context. Accumulation is float32.
 
-Memory stays bounded: tiles are processed row by row; a row is blended horizontally into a
-row buffer, and rows are blended vertically into a stripe accumulator that only holds the
-rows not yet final. Finished rows are converted and written straight into the caller's
-output array, so nothing proportional to the whole image is allocated here.
+Memory stays bounded: tiles are processed row by row and blended straight into a stripe
+accumulator that only holds the rows not yet final (one tile row: the horizontal weights
+are normalised per column beforehand, so no row buffer is needed). Finished rows are
+converted and written straight into the caller's output array, so nothing proportional to
+the whole image is allocated here. Rows of the source above the rows being blended are
+never read again: `out` may be `src` itself (a caller that gives its input up saves an
+image-sized copy).
 
 `iter_tiled` is a plain generator (chaiNNer style): it yields progress after every tile,
 checks the cancel token between tiles, and on out-of-memory halves the tile and goes on
@@ -155,11 +158,25 @@ class TilePlan:
         return TilePlan(tile, self.overlap, self.min_tile, self.multiple)
 
 
+def column_weights(xs: list[Span]) -> list[np.ndarray]:
+    """Each tile's horizontal blend weights divided by their sum at every column, so the
+    tiles of a row add up to the row's blend directly (no row buffer to normalise)."""
+    weights = [span_weights(span) for span in xs]
+    total = np.zeros(xs[-1].stop, np.float32)
+    for span, w in zip(xs, weights, strict=True):
+        total[span.start : span.stop] += w
+    return [w / total[span.start : span.stop] for span, w in zip(xs, weights, strict=True)]
+
+
 class _StripeAccumulator:
-    """Vertical blending of row buffers; writes rows to `out` once no later row touches them.
+    """Blends the tiles of each row straight into a float32 stripe (horizontal weights
+    normalised per column, vertical ones summed per row) and writes rows to `out` once no
+    later row touches them.
 
     Its buffer holds at most one tile row (it grows only if a row is taller than any before)
-    and is reused in place, so memory is bounded by tile × width, not by the image.
+    and is reused in place, so memory is bounded by tile × width, not by the image. A row
+    that fails half-way (out of memory) is undone: the rows it shares with the row before
+    are kept aside when it starts and put back.
     """
 
     def __init__(self, out: np.ndarray, channels: int, finalize: Finalize) -> None:
@@ -169,23 +186,48 @@ class _StripeAccumulator:
         self.filled = 0  # rows of the buffer in use, counted from `base`
         self.acc = np.zeros((0, out.shape[1], channels), np.float32)
         self.wsum = np.zeros(0, np.float32)
+        self.scratch = np.zeros(0, np.float32)
+        self.saved = self.acc[:0].copy()
+        self.row = Span(0, 0, 0, 0)
 
-    def add(self, y0: int, rows: np.ndarray, wy: np.ndarray) -> None:
-        """Blend `rows` (scaled in place by `wy`) into the buffer at image row `y0`."""
-        lo, hi = y0 - self.base, y0 - self.base + rows.shape[0]
+    def start_row(self, ys: Span) -> None:
+        lo, hi = ys.start - self.base, ys.stop - self.base
         if hi > self.acc.shape[0]:
             acc = np.zeros((hi,) + self.acc.shape[1:], np.float32)
             acc[: self.filled] = self.acc[: self.filled]
             wsum = np.zeros(hi, np.float32)
             wsum[: self.filled] = self.wsum[: self.filled]
             self.acc, self.wsum = acc, wsum
+        shared = max(0, self.filled - lo)
+        if self.saved.shape[0] < shared:
+            self.saved = np.empty((shared,) + self.acc.shape[1:], np.float32)
+        self.saved[:shared] = self.acc[lo : lo + shared]
+        self.shared, self.before = shared, self.filled
         if hi > self.filled:  # rows never written since the last shift start from zero
             self.acc[self.filled : hi] = 0.0
             self.wsum[self.filled : hi] = 0.0
             self.filled = hi
-        rows *= wy[:, None, None]  # the row buffer is ours to scale: no 24 MP temporaries
-        self.acc[lo:hi] += rows
-        self.wsum[lo:hi] += wy
+        self.row, self.wy = ys, span_weights(ys)
+
+    def add(self, xspan: Span, wx: np.ndarray, result: np.ndarray) -> None:
+        """Blend one tile of the current row (`wx`: its normalised column weights)."""
+        if self.scratch.size < result.size:
+            self.scratch = np.empty(result.size, np.float32)
+        weighted = self.scratch[: result.size].reshape(result.shape)
+        np.multiply(result, wx[None, :, None], out=weighted)
+        weighted *= self.wy[:, None, None]
+        lo = self.row.start - self.base
+        self.acc[lo : lo + result.shape[0], xspan.start : xspan.stop] += weighted
+
+    def end_row(self) -> None:
+        lo = self.row.start - self.base
+        self.wsum[lo : lo + self.wy.size] += self.wy
+
+    def undo_row(self) -> None:
+        """Forget the tiles of the current row added so far."""
+        lo = self.row.start - self.base
+        self.acc[lo : lo + self.shared] = self.saved[: self.shared]
+        self.filled = self.before
 
     def flush_until(self, y: int) -> None:
         """Rows before `y` are final: normalise, convert and write them."""
@@ -201,42 +243,6 @@ class _StripeAccumulator:
         self.wsum[:keep] = self.wsum[n : self.filled]
         self.filled = keep
         self.base = y
-
-
-class _RowBlender:
-    """Cross-fades the tiles of one row horizontally into a float32 row buffer.
-
-    The buffers are kept from row to row (`start_row`): allocating a fresh tile × width
-    buffer per row costs more in page faults than the blending itself.
-    """
-
-    def __init__(self, width: int, channels: int) -> None:
-        self.buffer = np.zeros((0, width, channels), np.float32)
-        self.scratch = np.zeros(0, np.float32)
-        self.row = self.buffer
-        self.wsum = np.zeros(width, np.float32)
-
-    def start_row(self, ys: Span) -> None:
-        height = ys.stop - ys.start
-        if height > self.buffer.shape[0]:
-            self.buffer = np.zeros((height,) + self.buffer.shape[1:], np.float32)
-        self.row = self.buffer[:height]
-        self.row.fill(0.0)
-        self.wsum.fill(0.0)
-
-    def add(self, xspan: Span, result: np.ndarray) -> None:
-        wx = span_weights(xspan)
-        if self.scratch.size < result.size:
-            self.scratch = np.empty(result.size, np.float32)
-        weighted = self.scratch[: result.size].reshape(result.shape)
-        np.multiply(result, wx[None, :, None], out=weighted)
-        self.row[:, xspan.start : xspan.stop] += weighted
-        self.wsum[xspan.start : xspan.stop] += wx
-
-    def result(self) -> np.ndarray:
-        """The blended row; valid until the next `start_row`, and the caller may modify it."""
-        self.row /= self.wsum[None, :, None]
-        return self.row
 
 
 def _replan_rows(height: int, current: Span, plan: TilePlan) -> list[Span]:
@@ -270,7 +276,7 @@ def iter_tiled(
     acc = _StripeAccumulator(out, out.shape[2], finalize)
     rows = plan_spans(height, plan.tile, plan.overlap, plan.multiple)
     xs = plan_spans(width, plan.tile, plan.overlap, plan.multiple)
-    blender = _RowBlender(width, out.shape[2])
+    wxs = column_weights(xs)
     done = 0
     k = 0
     while k < len(rows):
@@ -279,22 +285,24 @@ def iter_tiled(
         total = done + (len(rows) - k) * len(xs)
 
         try:
-            blender.start_row(ys)
-            for xspan in xs:
+            acc.start_row(ys)
+            for xspan, wx in zip(xs, wxs, strict=True):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
-                blender.add(xspan, fn(src[ys.start : ys.stop, xspan.start : xspan.stop]))
+                acc.add(xspan, wx, fn(src[ys.start : ys.stop, xspan.start : xspan.stop]))
                 done += 1
                 yield Progress("", done, total, plan.tile)
         except Exception as exc:
             if not is_out_of_memory(exc):
                 raise
+            acc.undo_row()
             release_cached_memory()  # or the halved tile may fail on fragmentation
             plan = plan.halved()  # raises OutOfMemory below the smallest tile
             rows = rows[:k] + _replan_rows(height, ys, plan)
             xs = plan_spans(width, plan.tile, plan.overlap, plan.multiple)
+            wxs = column_weights(xs)
             done = done_before_row
             continue
-        acc.add(ys.start, blender.result(), span_weights(ys))
+        acc.end_row()
         k += 1
         acc.flush_until(rows[k].start if k < len(rows) else height)

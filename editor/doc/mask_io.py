@@ -45,7 +45,7 @@ def read_mask_file(path: Path, shape: tuple[int, int]) -> np.ndarray:
     """The mask in the image file at `path` (H×W uint8, 255 = hole, soft edge kept) for a
     photo of `shape` (height, width). Raises MaskSizeError for another size, and the
     engine's errors for a file it cannot read."""
-    loaded = api.read_image(path)
+    loaded = api.read_image(path, compressible=True)
     found = (loaded.height, loaded.width)
     if found != tuple(shape):
         raise MaskSizeError(found, (int(shape[0]), int(shape[1])))

@@ -1,43 +1,20 @@
-"""Encoders for 16-bit-per-channel PNG (OpenCV) and TIFF (tifffile).
+"""The TIFF encoder (tifffile), for 8- and 16-bit pixels.
 
-Pillow cannot hold 48-bit RGB, so 16-bit output bypasses it. The PNG gets its ``iCCP`` and
-``eXIf`` chunks spliced in after ``IHDR``; the TIFF gets the ICC tag and the whole EXIF (IFD0
-tags in its IFD0, the Exif and GPS sub-IFDs appended by :mod:`engine.io.tiff_exif`).
+Pillow cannot hold 48-bit RGB and copies 8-bit RGB into 4 bytes a pixel; tifffile writes
+from the array itself, a strip at a time. The TIFF gets the ICC tag and the whole EXIF
+(IFD0 tags in its IFD0, the Exif and GPS sub-IFDs appended by :mod:`engine.io.tiff_exif`).
+PNG is `engine.io.png_stream`'s.
 """
 
 from __future__ import annotations
 
 from typing import IO, Any
 
-import cv2
 import numpy as np
 import tifffile
 from PIL import Image
 
 from engine.io import tiff_exif
-from engine.io.metadata import png_add_metadata
-
-
-def encode_png16(
-    pixels: np.ndarray,
-    alpha: np.ndarray | None,
-    *,
-    icc: bytes | None,
-    exif: bytes | None,
-) -> bytes:
-    """A complete 16-bit PNG: gray, RGB or RGBA (gray + alpha is widened to RGBA)."""
-    if pixels.ndim == 2 and alpha is not None:
-        pixels = np.repeat(pixels[:, :, None], 3, axis=2)
-    if pixels.ndim == 2:
-        bgr = pixels
-    elif alpha is None:
-        bgr = pixels[:, :, ::-1]
-    else:
-        bgr = np.dstack([pixels[:, :, ::-1], alpha])
-    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(bgr))
-    if not ok:
-        raise RuntimeError("OpenCV could not encode the 16-bit PNG")
-    return png_add_metadata(encoded.tobytes(), icc=icc, exif=exif)
 
 
 def _resolution(exif: Image.Exif | None) -> dict[str, Any]:
@@ -62,7 +39,7 @@ def write_tiff16(
     icc: bytes | None,
     exif: Image.Exif | None,
 ) -> None:
-    """Write a little-endian, Deflate-compressed 16-bit TIFF (gray or RGB, unassociated alpha
+    """Write a little-endian, Deflate-compressed 8- or 16-bit TIFF (gray or RGB, unassociated alpha
     if given) at the current position of ``fh``, which must be readable and seekable.
 
     Keeps the ICC profile and the EXIF: its IFD0 tags (resolution included) go in the TIFF's

@@ -40,7 +40,8 @@ def read_mask(
         UnsupportedImage: unreadable file or size mismatch.
         ImageTooLarge: more pixels than ``max_pixels``.
     """
-    loaded = read_image(path, max_pixels=max_pixels)
+    # A mask is mostly one value: its data may expand far more than a photo's.
+    loaded = read_image(path, max_pixels=max_pixels, compressible=True)
     height, width = loaded.height, loaded.width
     if shape is not None and (int(shape[0]), int(shape[1])) != (height, width):
         raise UnsupportedImage(

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from engine.errors import EngineError, ImageWriteError
-from engine.io import encode16
+from engine.io import encode16, png_stream
 from engine.io.guard import one_line
 from engine.io.metadata import clean_exif, exif_to_bytes, icc_matches, parse_exif
 from engine.io.types import SUPPORTED_WRITE_SUFFIXES, ImageMeta
@@ -61,18 +61,19 @@ def write_image(
             subsampling (4:4:4). WebP at 100 is written lossless.
 
     What is kept, per format:
-        * JPEG, PNG, WebP: EXIF and ICC. JPEG EXIF larger than one APP1 segment (64 KiB), and
-          EXIF that Pillow's encoder refuses, are left out rather than failing the write.
-        * 8-bit TIFF (Pillow, uncompressed so that the EXIF sub-IFDs can be written): EXIF
-          (including the Exif and GPS sub-IFDs) and ICC.
-        * 16-bit PNG (OpenCV + our own ``iCCP``/``eXIf`` chunks): EXIF and ICC.
-        * 16-bit TIFF (tifffile, Deflate, little-endian): EXIF and ICC. The EXIF's IFD0 tags
-          go in the TIFF's IFD0 and the Exif and GPS sub-IFDs (exposure, DateTimeOriginal,
-          GPS position, Interop) are appended after the image; a single tag that cannot be
-          encoded is left out rather than failing the write.
+        * JPEG, WebP (Pillow's encoders): EXIF and ICC. JPEG EXIF larger than one APP1
+          segment (64 KiB), and EXIF that Pillow's encoder refuses, are left out rather than
+          failing the write.
+        * PNG (`engine.io.png_stream`, a strip of rows at a time, with our own ``iCCP``
+          and ``eXIf`` chunks; 8 and 16 bits): EXIF and ICC.
+        * TIFF, 8 and 16 bits (tifffile, Deflate with the horizontal predictor,
+          little-endian, written from the array itself a strip at a time): EXIF and ICC.
+          The EXIF's IFD0 tags go in the TIFF's IFD0 and the Exif and GPS sub-IFDs
+          (exposure, DateTimeOriginal, GPS position, Interop) are appended after the image;
+          a single tag that cannot be encoded is left out rather than failing the write.
         * BMP: neither EXIF nor ICC.
         * 16-bit pixels to JPEG, BMP or WebP are reduced to 8 bits as ``(x + 128) // 257``.
-        * 16-bit gray + alpha PNG is written as 16-bit RGBA (OpenCV has no gray + alpha PNG).
+        * 16-bit gray + alpha PNG is written as 16-bit RGBA (as OpenCV, which wrote it before).
 
     Atomicity: the image is encoded into a temporary file beside the target (honouring the
     umask), flushed with fsync, then moved over the target with ``os.replace``. On any failure
@@ -179,12 +180,12 @@ def _encode(
     exif = _prepare_exif(meta, pixels.shape[1], pixels.shape[0])
     exif_bytes = exif_to_bytes(exif) if exif is not None else None
     icc = meta.icc_profile if meta is not None else None
-    if pixels.dtype == np.uint16 and fmt == "PNG":
-        rgba_gray = gray and alpha is not None  # written as RGBA
+    if fmt == "PNG":  # streamed a strip of rows at a time: no copy of the image
+        rgba_gray = gray and alpha is not None and pixels.dtype == np.uint16  # as RGBA
         icc = icc if icc_matches(icc, gray and not rgba_gray) else None
-        fh.write(encode16.encode_png16(pixels, alpha, icc=icc, exif=exif_bytes))
+        png_stream.write_png(fh, pixels, alpha, icc=icc, exif=exif_bytes)
         return
-    if pixels.dtype == np.uint16 and fmt == "TIFF":
+    if fmt == "TIFF":  # tifffile writes from the array itself, strip by strip
         icc = icc if icc_matches(icc, gray) else None
         encode16.write_tiff16(fh, pixels, alpha, icc=icc, exif=exif)
         return
@@ -212,10 +213,6 @@ def _encode(
     elif fmt == "WEBP":
         options["quality"] = quality
         options["lossless"] = quality == 100
-    elif fmt == "PNG":
-        options["compress_level"] = 6
-    elif fmt == "TIFF":
-        options["compression"] = "raw"
     try:
         image.save(fh, format=fmt, **options)
     except Exception:

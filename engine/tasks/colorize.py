@@ -124,9 +124,11 @@ class Colorizer(InferenceModel):
         *,
         plan: TilePlan | None = None,
         cancel: CancelToken | None,
+        out: np.ndarray | None = None,
     ) -> Generator[Progress, None, np.ndarray]:
         """Colour from L alone (a toned scan's own tint never reaches the network or the
-        result), predicted at the model's resolution, merged with full-resolution L."""
+        result), predicted at the model's resolution, merged with full-resolution L.
+        `out` may be `image` itself: only L is read once the colours are predicted."""
         del plan  # the whole photo at the model's resolution, merged in stripes
         self._check_hints(image, request)
         height, width = image.shape[:2]
@@ -147,7 +149,7 @@ class Colorizer(InferenceModel):
             cancel.raise_if_cancelled()
         gain = request.strength * (1.0 if request.hints else self.chroma_gain)
         ab_small = np.ascontiguousarray(denormalize_ab(ab_small) * gain, dtype=np.float32)
-        out = np.empty_like(image)
+        out = np.empty_like(image) if out is None else out
         for y in range(0, height, _STRIPE_ROWS):
             rows = slice(y, min(y + _STRIPE_ROWS, height))
             ab = _upsample(ab_small, rows, height, width)
@@ -166,6 +168,8 @@ SPEC = register(
         keeps_grey=False,
         tiled=False,
         working_side=DEFAULT_RESOLUTION,
+        in_place=True,
+        work_bytes_per_pixel=4,  # full-resolution L, float32
         # Colours depend on how much of the scene the model sees: it runs at the scale
         # it trained on.
         scale_from_training=True,

@@ -113,7 +113,9 @@ class Denoiser(InferenceModel):
         *,
         plan: TilePlan,
         cancel: CancelToken | None,
+        out: np.ndarray | None = None,
     ) -> Generator[Progress, None, np.ndarray]:
+        """`out` may be `image` itself: a row is written only once no tile reads it again."""
         strength, noise = request.strength, request.noise
         scale = pixel_scale(image.dtype)
         impulses = noise is NoiseKind.SALT_AND_PEPPER or (
@@ -134,7 +136,7 @@ class Denoiser(InferenceModel):
         def finalize(stripe: np.ndarray, _y0: int, _y1: int) -> np.ndarray:
             return from_unit(stripe, image.dtype, overwrite=True)
 
-        out = np.empty_like(image)
+        out = np.empty_like(image) if out is None else out
         yield from iter_tiled(image, denoise_tile, out, plan, finalize, cancel)
         return out
 
@@ -146,5 +148,6 @@ SPEC = register(
         model=Denoiser,
         request=DenoiseRequest,
         accepts_float=True,
+        in_place=True,
     )
 )

@@ -152,11 +152,16 @@ class Inpainter(InferenceModel):
         *,
         plan: TilePlan | None = None,
         cancel: CancelToken | None,
+        out: np.ndarray | None = None,
     ) -> Generator[Progress, None, np.ndarray]:
+        """`out` may be `image` itself: every crop is read from the result so far."""
         del plan  # crops around the holes, not tiles
         request.check(image)
         mask = np.asarray(request.mask).astype(bool)
-        out = image.copy()
+        if out is None:
+            out = image.copy()
+        elif out is not image:
+            out[...] = image
         remaining = mask.copy()  # holes not filled yet; filled ones become context
         regions, labels = find_regions(mask, self.resolution or DEFAULT_RESOLUTION)
         for done, region in enumerate(regions, start=1):
@@ -183,5 +188,7 @@ SPEC = register(
         request=InpaintRequest,
         tiled=False,
         working_side=DEFAULT_RESOLUTION,
+        in_place=True,
+        work_bytes_per_pixel=12,  # mask copies, regions' labels (int32), distances (float32)
     )
 )

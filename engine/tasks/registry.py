@@ -31,6 +31,12 @@ class TaskSpec:
     scale_from_training: bool = False  # the model works at its training crop size, not above
     # The result is a bool H×W mask, not a picture: no pixel policy (grey stays grey) applies.
     returns_mask: bool = False
+    # The model's `run` takes `out=`: the result may be written into the input itself (a
+    # caller that gives its input up, `run_task(in_place=True)`, saves an image-sized copy).
+    in_place: bool = False
+    # Bytes a pixel of the whole image the run allocates beyond its result (a non-tiled
+    # task's full-size working arrays), for the memory estimate made before it starts.
+    work_bytes_per_pixel: int = 0
 
     @property
     def settings(self) -> tuple[str, ...]:

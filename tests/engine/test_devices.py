@@ -66,7 +66,7 @@ def test_wide_images_get_shorter_tiles(monkeypatch):
     panorama = devices.auto_tile_size(cpu, bytes_per_pixel=200, multiple=128, image_width=60000)
     assert panorama < normal
     budget = min((16 << 30) * 0.25, devices._CPU_BUDGET_CAP)
-    assert panorama**2 * 200 + panorama * 60000 * 36 <= budget
+    assert panorama**2 * 200 + panorama * 60000 * 16 <= budget
 
 
 def test_free_memory_is_read_without_torch_and_falls_back_where_unknown(monkeypatch):
