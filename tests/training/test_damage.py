@@ -319,3 +319,15 @@ def test_held_out_config_differs_from_training():
             ]
         )
     assert widths["held"] > widths["train"]
+
+
+def test_a_share_of_photos_keeps_its_own_colour_and_contrast() -> None:
+    rng = np.random.default_rng(0)
+    photo = rng.random((32, 32, 3)).astype(np.float32)
+    kept, steps = age(photo, np.random.default_rng(1), DamageConfig(fresh_prob=1.0))
+    np.testing.assert_array_equal(kept, photo)
+    assert steps == ()
+    draws = [age(photo, np.random.default_rng(i), DamageConfig())[1] for i in range(400)]
+    fresh = sum(steps == () for steps in draws) / len(draws)
+    assert abs(fresh - DamageConfig().fresh_prob) < 0.07
+    assert DamageConfig.held_out().fresh_prob == DamageConfig().fresh_prob

@@ -3,7 +3,10 @@
 `damage(clean, rng, config)` turns a clean photo into an old-looking scan with damage on it
 and returns the **label**: 1 where damage should be inpainted. Three stages, in this order:
 
-1. **Ageing** (the photo itself, unlabelled): a tone — grey (35 %), sepia (30 %) or faded
+1. **Ageing** (the photo itself, unlabelled; skipped for ``fresh_prob`` = 25 % of the
+   samples, which keep the photo's own colour and contrast: modern prints and colour
+   scans are brought too, and a detector that only ever saw faded photos marked 2-5 % of
+   vivid, undamaged validation photos): a tone — grey (35 %), sepia (30 %) or faded
    colour (35 %: chroma kept ∈ [0.2, 0.8], a per-channel cast of ±[0, 0.2], as the teal
    and magenta autochromes in samples/old_photos); contrast ∈ [0.55, 0.95] about the mean
    and levels (black lifted to [0, 0.15], white dropped to [0.8, 1]); soft brownish
@@ -103,6 +106,7 @@ class DamageConfig:
     """
 
     clean_prob: float = 0.2
+    fresh_prob: float = 0.25
     tones: tuple[float, float, float] = (0.35, 0.3, 0.35)
     saturation: Range = (0.2, 0.8)
     cast: Range = (0.0, 0.2)
@@ -289,7 +293,10 @@ def _grain(image, rng, cfg: DamageConfig):
 
 
 def age(clean: np.ndarray, rng: np.random.Generator, cfg: DamageConfig):
-    """The undamaged old-looking photo and its steps: tone, levels, stain, blur, grain."""
+    """The undamaged old-looking photo and its steps: tone, levels, stain, blur, grain (or
+    the photo as it is, with probability ``fresh_prob``: the step list is then empty)."""
+    if rng.random() < cfg.fresh_prob:
+        return np.clip(clean, 0.0, 1.0).astype(np.float32), ()
     image, params = _tone(clean, rng, cfg)
     steps = [("tone", params)]
     image, params = _levels(image, rng, cfg)
