@@ -33,7 +33,7 @@ from engine.options import NoiseKind
 if TYPE_CHECKING:
     from engine.weights import Manifest, ModelEntry
 
-TASKS = ("denoise", "inpaint", "colorize")
+TASKS = ("denoise", "inpaint", "colorize", "detect")
 SAMPLE = Path("samples") / "old_photo_b.png"  # a real scan: texture, edges, flat areas
 CROP = 128  # pixels per side: big enough for every model's tiling, small enough for a second
 NOISE_SIGMA = 25.0  # on the 0..255 scale, the papers' middle level
@@ -44,6 +44,8 @@ FEATHER_GUARD_PX = 10
 MIN_CHANGE = 8.0  # mean absolute change (0..255) a task must make where it has work to do
 MAX_LUMA_SHIFT = 8.0  # colorize keeps the photo's luminance; gamut clipping moves it a little
 MIN_CHROMA = 1.0  # mean |R-G|+|G-B| of a colorized grey photo; a grey result has 0
+MIN_SCRATCH_FOUND = 0.5  # share of a drawn white scratch a working detector marks (3 px)
+MAX_FALSE_ALARM = 0.05  # share of the rest of the crop it may mark
 
 T = TypeVar("T")
 
@@ -172,6 +174,7 @@ def _check_model(
         "denoise": _run_denoise,
         "inpaint": _run_inpaint,
         "colorize": _run_colorize,
+        "detect": _run_detect,
     }
     label = entry.task if entry.variant == "blind" else f"{entry.task}/{entry.variant}"
     started = time.perf_counter()
@@ -260,6 +263,25 @@ def _run_colorize(entry: ModelEntry, photo: np.ndarray, options: run.RunOptions)
     if shift > MAX_LUMA_SHIFT:
         raise SanityError(f"the luminance moved by {shift:.1f} levels on average")
     return f"chroma {chroma:.1f}"
+
+
+def _run_detect(entry: ModelEntry, photo: np.ndarray, options: run.RunOptions) -> str:
+    scratch = np.zeros(photo.shape[:2], np.uint8)
+    size = photo.shape[0]
+    cv2.line(scratch, (size // 6, size // 8), (size * 5 // 6, size * 7 // 8), 1, thickness=3)
+    damaged = photo.copy()
+    damaged[scratch > 0] = 245  # a paper-white scratch across the scan
+    found = run.detect_damage(damaged, options=options)
+    if found.shape != photo.shape[:2] or found.dtype != bool:
+        raise SanityError(f"the mask is {found.shape} {found.dtype}, expected bool H×W")
+    near = cv2.dilate(scratch, np.ones((7, 7), np.uint8)).astype(bool)
+    share = float(found[scratch > 0].mean())
+    false_alarm = float(found[~near].mean())
+    if share < MIN_SCRATCH_FOUND:
+        raise SanityError(f"only {share:.0%} of a white scratch was found")
+    if false_alarm > MAX_FALSE_ALARM:
+        raise SanityError(f"{false_alarm:.0%} of the undamaged pixels were marked")
+    return f"{share:.0%} of a scratch found, {false_alarm:.1%} false alarms"
 
 
 def _round_trip(photo: np.ndarray) -> None:

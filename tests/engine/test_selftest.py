@@ -40,8 +40,12 @@ def _resources(tmp_path: Path, models: dict[str, Path]) -> Path:
 
 
 def _shipped_denoiser() -> Path:
+    return _shipped("denoise")
+
+
+def _shipped(task: str) -> Path:
     manifest = Manifest.load(SHIPPED)
-    return manifest.directory / manifest.find("denoise").file
+    return manifest.directory / manifest.find(task).file
 
 
 def test_the_shipped_resources_pass_and_unshipped_tasks_are_not_failures():
@@ -58,7 +62,8 @@ def test_the_shipped_resources_pass_and_unshipped_tasks_are_not_failures():
 
 
 def test_every_task_runs_when_every_model_is_shipped(tmp_path, tiny_weights):
-    models = {**tiny_weights, "denoise": _shipped_denoiser()}
+    # Trained networks where the check needs one that works (noise removed, a scratch found).
+    models = {**tiny_weights, "denoise": _shipped_denoiser(), "detect": _shipped("detect")}
     report = api.self_test(_resources(tmp_path, models))
     assert report.ok, report.line()
     statuses = {check.name: check.status for check in report.checks}
@@ -66,9 +71,24 @@ def test_every_task_runs_when_every_model_is_shipped(tmp_path, tiny_weights):
         "denoise": selftest.Status.OK,
         "inpaint": selftest.Status.OK,
         "colorize": selftest.Status.OK,
+        "detect": selftest.Status.OK,
         "image i/o": selftest.Status.OK,
     }
     assert "dB" in report.line() and "hole pixels filled" in report.line()
+    assert "of a scratch found" in report.line()
+
+
+def test_a_detector_that_marks_everything_fails(tmp_path):
+    net = build_arch("detect_unet", base_channels=4, deep_blocks=1, fine_channels=4)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.zero_()
+        net.refine[1].bias.fill_(10.0)  # every pixel: damage, sure
+    path = tmp_path / "detect.pt"
+    save_weights(path, net, task="detect")
+    report = api.self_test(_resources(tmp_path, {"detect": path}))
+    assert not report.ok
+    assert "of the undamaged pixels were marked" in report.line()
 
 
 def test_an_altered_weight_file_fails_naming_the_file_and_the_checksum(tmp_path):
