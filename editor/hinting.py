@@ -219,7 +219,10 @@ class HintController(QObject):
     def set_picking(self, on: bool) -> None:
         """Arm (or disarm) the eyedropper in every open window for this one."""
         for controller in list(_controllers):
-            controller._arm(self if on else None)
+            try:
+                controller._arm(self if on else None)
+            except RuntimeError:  # its window was destroyed without closing: forget it
+                _controllers.discard(controller)
 
     def _arm(self, target: HintController | None) -> None:
         self._picking_for = target

@@ -210,13 +210,13 @@ class TaskController(QObject):
                 progress=progress, cancel=cancel,
             )  # fmt: skip
 
-        def apply(found: np.ndarray) -> None:
+        def apply(found: np.ndarray) -> str:
             if found.shape != (document.height, document.width):
                 raise ValueError(f"the mask is {found.shape}, the photo {document.shape[:2]}")
             if not found.any():
-                self.host.show_status("No damage found; try a higher sensitivity.", STATUS_MS)
-                return
+                return "No damage found; try a higher sensitivity."
             self.edits.add_to_mask(found, "Auto-detect damage")
+            return f"Auto-detect marked {found.mean():.2%} of the photo as damage."
 
         return self._start("Detect damage", work, document, apply)
 
@@ -291,9 +291,13 @@ class TaskController(QObject):
         if job is self._job and outcome == "failed":
             self.ended.emit("failed")
 
-    def _apply_result(self, title: str, apply: Callable[..., None], result: object) -> None:
+    def _apply_result(
+        self, title: str, apply: Callable[..., str | None], result: object
+    ) -> None:
+        """Apply a finished job's result; its own status line (if it returns one) replaces
+        the plain "done" (so "No damage found" is not overwritten at once)."""
         try:
-            apply(result)
+            message = apply(result)
         except (DocumentError, ValueError) as error:
             dialogs.show_error(
                 self.host.dialog_parent,
@@ -304,5 +308,5 @@ class TaskController(QObject):
             )
             self.ended.emit("failed")
             return
-        self.host.show_status(f"{title} done.", STATUS_MS)
+        self.host.show_status(message or f"{title} done.", STATUS_MS)
         self.ended.emit("finished")

@@ -145,6 +145,7 @@ def test_auto_detect_calls_the_damage_detector_and_adds_its_mask_as_one_step(
     mask = host.document.mask
     assert mask[11, 10] == 255 and mask[0, 0] == 255 and mask[20, 10] == 0  # added to
     assert history.count() == 2 and history.text(1) == "Auto-detect damage"
+    assert host.messages[-1].startswith("Auto-detect marked ")
     history.undo()
     assert host.document.mask[11, 10] == 0 and host.document.mask[0, 0] == 255
 
@@ -157,4 +158,5 @@ def test_auto_detect_finding_nothing_changes_nothing(parts, qtbot, monkeypatch) 
     with qtbot.waitSignal(tasks.ended, timeout=TIMEOUT_MS):
         assert tasks.detect_damage()
     assert history.count() == 0 and not host.document.mask.any()
-    assert "No damage found; try a higher sensitivity." in host.messages
+    # The last word: not overwritten by a plain "done".
+    assert host.messages[-1] == "No damage found; try a higher sensitivity."
