@@ -10,6 +10,8 @@
         [--model LABEL=FILE] [--limit N] [--out FILE.json] [--markdown FILE.md]
     .venv/bin/python -m benchmarks.quality detect [--sets kodak24 mcmaster cbsd68]
         [--model LABEL=FILE] [--sensitivity S ...] [--limit N] [--no-classical] [--out FILE.json]
+    .venv/bin/python -m benchmarks.quality colours [--sets kodak24 mcmaster validation]
+        [--limit N] [--out FILE.json] [--markdown FILE.md]
     .venv/bin/python -m benchmarks.quality merge denoise A.json B.json ... [--markdown F.md]
 
 Each task's part lives in its own module (`quality_denoise.py`, ...) with its protocol in
@@ -25,13 +27,20 @@ import argparse
 import json
 from pathlib import Path
 
-from benchmarks import quality_colorize, quality_denoise, quality_detect, quality_inpaint
+from benchmarks import (
+    quality_colorize,
+    quality_colours,
+    quality_denoise,
+    quality_detect,
+    quality_inpaint,
+)
 
 PARTS = {
     "denoise": quality_denoise,
     "inpaint": quality_inpaint,
     "colorize": quality_colorize,
     "detect": quality_detect,
+    "colours": quality_colours,
 }
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.colour_options import ColoursRequest
+from engine.colour_restore import restore_colours
 from engine.errors import (
     Cancelled,
     DeviceUnavailable,
@@ -82,6 +84,7 @@ __all__ = [
     "Cancelled",
     "ColorizeRequest",
     "ColourHint",
+    "ColoursRequest",
     "DenoiseRequest",
     "DetectRequest",
     "DeviceKind",
@@ -124,6 +127,7 @@ __all__ = [
     "preload",
     "read_image",
     "read_mask",
+    "restore_colours",
     "run_task",
     "save_hints",
     "self_test",

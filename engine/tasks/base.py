@@ -109,7 +109,9 @@ class InferenceModel(ABC):
         self, image: np.ndarray, request: Any, *, plan: TilePlan | None, cancel: CancelToken | None
     ) -> Generator[Progress, None, np.ndarray]:
         """The task's large-image strategy: yields progress, returns the result (the input's
-        shape and dtype; the input is never modified). `plan` is given to tiled tasks."""
+        shape and dtype; the input is never modified). `plan` is given to tiled tasks; a
+        task registered `in_place` also takes `out=` (the array to write the result into,
+        which may be `image` itself)."""
 
     def predict(self, array: np.ndarray, **settings: Any) -> np.ndarray:
         """float32 H×W×Cin (network range) -> float32 H×W×Cout, same H and W; `settings`
