@@ -354,6 +354,14 @@ def test_shipped_denoiser_tiles_without_seams_on_a_real_scan():
     whole = api.denoise(scan, options=api.RunOptions(device="cpu", tile=1024))
     tiled = api.denoise(scan, options=api.RunOptions(device="cpu", tile=256))
     diff = np.abs(whole.astype(int) - tiled.astype(int))
-    # Measured with the shipped denoise_resunet (32 px margin): at most 3 levels at a seam,
-    # 0.07 on average over a scan this finely tiled (about half its pixels lie in overlaps).
-    assert diff.max() <= 3 and diff.mean() < 0.1
+    # Measured with the shipped denoise_cond: at most 7 levels, 0.18 on average over a scan
+    # this finely tiled (about half its pixels lie in overlaps). Its level estimate near a
+    # tile's edge sees less context than in the whole scan; the difference is spread
+    # smoothly over the 64 px overlap band by the cross-fade (no step at a tile edge, which
+    # the row/column check below would catch). The plain U-Net before it: 3 and 0.07.
+    assert diff.max() <= 8 and diff.mean() < 0.25
+    # No seam: the jump between neighbouring rows/columns is no larger in the tiled result.
+    for axis in (0, 1):
+        steps_whole = np.abs(np.diff(whole.astype(int), axis=axis)).mean()
+        steps_tiled = np.abs(np.diff(tiled.astype(int), axis=axis)).mean()
+        assert steps_tiled <= steps_whole * 1.02
