@@ -69,6 +69,18 @@ def engine_method(weights: Path | None) -> Method:
     return lambda grey: api.colorize(grey, options=options)
 
 
+def takes_hints(weights: Path | None) -> bool:
+    """Whether the model in `weights` (None: the shipped one) is hint-conditioned: rows with
+    hints are scored for those only."""
+    probe = np.zeros((16, 16, 3), np.uint8)
+    hint = api.ColourHint(1, 1, (200, 60, 40))
+    try:
+        api.colorize(probe, hints=[hint], options=api.RunOptions(device="cpu", weights=weights))
+    except api.InvalidRequest:
+        return False
+    return True
+
+
 def engine_hinted(weights: Path | None) -> HintedMethod:
     options = api.RunOptions(device="cpu", weights=weights)
     return lambda grey, hints: api.colorize(grey, hints=hints, options=options)
@@ -146,7 +158,8 @@ def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
         methods[label] = (method, 0)
         for gain in args.chroma_gain:
             methods[f"{label}, chroma × {gain:g}"] = (with_chroma_gain(method, gain), 0)
-        for count in (n for n in args.hints if n > 0):
+        counts = [n for n in args.hints if n > 0] if args.hints and takes_hints(file) else []
+        for count in counts:
             methods[f"{label}, {count} hints"] = (hinted(engine_hinted(file), count), count)
     for set_name in args.sets:
         images = load_set(set_name, args.limit)

@@ -82,6 +82,7 @@ def test_hinted_rows_get_their_hints_and_a_gain_over_grey(monkeypatch) -> None:
 
     monkeypatch.setattr(qc, "engine_hinted", lambda file: fake)
     monkeypatch.setattr(qc, "engine_method", lambda file: lambda grey: grey)
+    monkeypatch.setattr(qc, "takes_hints", lambda file: True)
     colourful = (np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8)
     monkeypatch.setattr(qc, "load_set", lambda name, limit: [colourful])
     args = qc.argparse.Namespace(
@@ -91,3 +92,18 @@ def test_hinted_rows_get_their_hints_and_a_gain_over_grey(monkeypatch) -> None:
     qc.run(args, rows.append)
     assert [r["hints"] for r in rows] == [0, 0, 5] and seen == [5]
     assert rows[2]["zhang_2017_gain"] == 3.0 and rows[2]["over_grey"] == 0.0
+
+
+def test_hint_rows_only_for_a_model_that_takes_hints(monkeypatch) -> None:
+    from benchmarks import quality_colorize as qc
+
+    assert not qc.takes_hints(None)  # the shipped colorizer takes no hints (yet)
+    monkeypatch.setattr(qc, "engine_method", lambda file: lambda grey: grey)
+    colourful = (np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8)
+    monkeypatch.setattr(qc, "load_set", lambda name, limit: [colourful])
+    args = qc.argparse.Namespace(
+        sets=["kodak24"], model=[], no_shipped=False, limit=1, chroma_gain=[], hints=[5]
+    )
+    rows = []
+    qc.run(args, rows.append)
+    assert [r["hints"] for r in rows] == [0, 0]
