@@ -19,11 +19,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
+
+from editor.panels.widgets import action_button, note_label
 
 RGB = tuple[int, int, int]
 
@@ -57,23 +58,6 @@ def swatch_icon(rgb: RGB, size: QSize = SWATCH) -> QIcon:
     pixmap = QPixmap(size)
     pixmap.fill(QColor(*rgb))
     return QIcon(pixmap)
-
-
-def _action_button(action: QAction) -> QToolButton:
-    button = QToolButton()
-    button.setDefaultAction(action)
-    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-    return button
-
-
-def _note() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    font = label.font()
-    font.setItalic(True)
-    label.setFont(font)
-    return label
 
 
 class HintsPanel(QWidget):
@@ -114,7 +98,7 @@ class HintsPanel(QWidget):
             "as the pins change"
         )
         self.preview.toggled.connect(self.previewToggled)
-        self.note = _note()
+        self.note = note_label()
         # Room for the longest line wrapped (a dock does not grow a word-wrapped label).
         self.note.setMinimumHeight(3 * self.note.fontMetrics().lineSpacing() + 4)
         self.note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -147,13 +131,13 @@ class HintsPanel(QWidget):
         pins.addWidget(self.pin_count)
         edits = QHBoxLayout()
         for action in (remove, clear):
-            edits.addWidget(_action_button(action))
+            edits.addWidget(action_button(action))
         pins.addLayout(edits)
         pins.addWidget(self.preview)
         pins.addWidget(self.note)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(_action_button(tool))
+        layout.addWidget(action_button(tool))
         layout.addWidget(how)
         layout.addWidget(colour_box)
         layout.addWidget(pins_box)

@@ -13,13 +13,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
-    QSizePolicy,
     QSlider,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from editor.panels.widgets import action_button, note_label
 from engine import api
 
 DENOISE_TIP = (
@@ -36,23 +35,6 @@ def _strength_slider(top: int = 100) -> QSlider:
     slider.setValue(100)
     slider.setPageStep(10)
     return slider
-
-
-def _run_button(action: QAction) -> QToolButton:
-    button = QToolButton()
-    button.setDefaultAction(action)
-    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-    return button
-
-
-def _note() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    font = label.font()
-    font.setItalic(True)  # a hint, told apart by its style, not by a faint colour
-    label.setFont(font)
-    return label
 
 
 class RestorePanel(QWidget):
@@ -73,8 +55,8 @@ class RestorePanel(QWidget):
         self.denoise_label, self.colorize_label = QLabel(), QLabel()
         self.denoise_strength.valueChanged.connect(self._update_labels)
         self.colorize_strength.valueChanged.connect(self._update_labels)
-        self.inpaint_note = _note()
-        self.colour_note = _note()
+        self.inpaint_note = note_label()
+        self.colour_note = note_label()
         self.inside_mask = QCheckBox("Apply only inside the mask")
         self.inside_mask.setToolTip(
             "The result layer shows only where the mask is painted (Denoise and Colorize)."
@@ -83,16 +65,16 @@ class RestorePanel(QWidget):
         denoise_box = QGroupBox("Denoise")
         form = QFormLayout(denoise_box)
         form.addRow(self.denoise_label, self.denoise_strength)
-        form.addRow(_run_button(denoise))
+        form.addRow(action_button(denoise))
         inpaint_box = QGroupBox("Inpaint")
         inpaint_layout = QVBoxLayout(inpaint_box)
         inpaint_layout.addWidget(self.inpaint_note)
-        inpaint_layout.addWidget(_run_button(inpaint))
+        inpaint_layout.addWidget(action_button(inpaint))
         colorize_box = QGroupBox("Colorize")
         colorize_form = QFormLayout(colorize_box)
         colorize_form.addRow(self.colorize_label, self.colorize_strength)
         colorize_form.addRow(self.colour_note)
-        colorize_form.addRow(_run_button(colorize))
+        colorize_form.addRow(action_button(colorize))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -13,12 +13,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
-    QSizePolicy,
     QSlider,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
+
+from editor.panels.widgets import action_button
 
 MAX_BRUSH = 500  # brush diameter in image pixels
 DEFAULT_BRUSH = 40
@@ -32,14 +32,6 @@ def _slider(low: int, high: int, value: int, tip: str) -> QSlider:
     slider.setValue(value)
     slider.setToolTip(tip)
     return slider
-
-
-def _action_button(action: QAction) -> QToolButton:
-    button = QToolButton()
-    button.setDefaultAction(action)
-    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-    return button
 
 
 class ToolsPanel(QWidget):
@@ -71,15 +63,15 @@ class ToolsPanel(QWidget):
         form = QFormLayout(brush)
         form.addRow(self.size_label, self.size)
         form.addRow(self.hardness_label, self.hardness)
-        form.addRow(_action_button(eraser))
+        form.addRow(action_button(eraser))
         mask = QGroupBox("Mask")
         mask_layout = QVBoxLayout(mask)
         for action in (show_mask, clear_mask, invert_mask):
-            mask_layout.addWidget(_action_button(action))
+            mask_layout.addWidget(action_button(action))
         damage = QGroupBox("Damage")
         detect_form = QFormLayout(damage)
         detect_form.addRow(self.sensitivity_label, self.sensitivity)
-        detect_form.addRow(_action_button(detect))
+        detect_form.addRow(action_button(detect))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

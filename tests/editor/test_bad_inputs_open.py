@@ -18,19 +18,9 @@ import pytest
 from editor.files import read_document
 from editor.worker import plain_reason
 from engine import api
-from tests.engine.bad_corpus import bad_files, good_files
+from tests.engine.bad_corpus import BAD_NAMES, GOOD_NAMES, bad_files, good_files
 
-BAD = ["empty.png", "truncated.png", "truncated.jpg", "notes.png", "bomb.png"]
-GOOD = [
-    "cmyk.jpg",
-    "deep.png",
-    "palette.png",
-    "alpha.png",
-    "rotated.jpg",
-    "one.png",
-    "strip.png",
-    "pages.tif",
-]
+BAD, GOOD = BAD_NAMES, GOOD_NAMES
 
 
 @pytest.fixture(scope="module")

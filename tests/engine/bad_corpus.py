@@ -25,6 +25,19 @@ from PIL import Image, ImageOps
 from engine import api
 
 ROOT = Path(__file__).resolve().parents[2]
+# The corpus files that must be refused, and those that must be read (each test module
+# runs every one of them through its own path).
+BAD_NAMES = ["empty.png", "truncated.png", "truncated.jpg", "notes.png", "bomb.png"]
+GOOD_NAMES = [
+    "cmyk.jpg",
+    "deep.png",
+    "palette.png",
+    "alpha.png",
+    "rotated.jpg",
+    "one.png",
+    "strip.png",
+    "pages.tif",
+]
 MEMORY_LIMIT = 3 << 30  # address space: torch's import alone maps ~1.5 GB
 TIME_LIMIT_S = 120
 BOMB_SIDE = 17000  # 289 MP, under the 300 MP default: the 843 KB PNG

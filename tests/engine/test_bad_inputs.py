@@ -15,22 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bad_corpus import Case, bad_files, good_files, run_cli
+from bad_corpus import BAD_NAMES, GOOD_NAMES, Case, bad_files, good_files, run_cli
 
 from engine import api, cli
 from engine.weights import RESOURCES_ENV
 
-BAD = ["empty.png", "truncated.png", "truncated.jpg", "notes.png", "bomb.png"]
-GOOD = [
-    "cmyk.jpg",
-    "deep.png",
-    "palette.png",
-    "alpha.png",
-    "rotated.jpg",
-    "one.png",
-    "strip.png",
-    "pages.tif",
-]
+BAD, GOOD = BAD_NAMES, GOOD_NAMES
 
 
 @pytest.fixture(scope="module")

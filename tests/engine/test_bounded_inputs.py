@@ -8,14 +8,12 @@ limit, so a regression stops itself instead of taking the machine.
 from __future__ import annotations
 
 import os
-import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from bad_corpus import run_cli
 from PIL import Image
 
 from engine import api, cli, devices
@@ -28,33 +26,10 @@ from engine.options import (
 )
 from engine.weights import RESOURCES_ENV
 
-ROOT = Path(__file__).resolve().parents[2]
-MEMORY_LIMIT = 3 << 30  # address space: torch's import alone maps ~1.5 GB
-TIME_LIMIT_S = 120
-
 
 def _png(path: Path) -> Path:
     Image.fromarray(np.full((40, 48, 3), 128, np.uint8)).save(path)
     return path
-
-
-def _limited() -> None:  # runs in the child before exec
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    resource.setrlimit(resource.RLIMIT_CPU, (TIME_LIMIT_S, TIME_LIMIT_S))
-
-
-def run_limited(argv: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`python -m engine ARGV` under a memory and CPU-time limit (and a wall-clock one)."""
-    base = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "engine", *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**base, **(env or {})},
-        preexec_fn=_limited,
-        timeout=TIME_LIMIT_S,
-    )
 
 
 def test_the_thread_limit_is_this_machines_cpu_count_at_most_256():
@@ -145,7 +120,7 @@ def test_absurd_threads_end_cleanly_in_a_real_process(tmp_path, tiny_resources, 
     src = _png(tmp_path / "scan.png")
     out = tmp_path / "o.png"
     argv = ["denoise", str(src), "-o", str(out), "--threads", threads]
-    result = run_limited(argv, {RESOURCES_ENV: str(tiny_resources)})
+    result = run_cli(argv, {RESOURCES_ENV: str(tiny_resources)})
     assert result.returncode == cli.EXIT_USAGE, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "libgomp" not in result.stderr and not out.exists()
@@ -155,6 +130,6 @@ def test_a_valid_thread_count_still_runs(tmp_path, tiny_resources):
     src = _png(tmp_path / "scan.png")
     out = tmp_path / "o.png"
     argv = ["denoise", str(src), "-o", str(out), "--threads", "1", "--tile", "64", "--quiet"]
-    result = run_limited(argv, {RESOURCES_ENV: str(tiny_resources)})
+    result = run_cli(argv, {RESOURCES_ENV: str(tiny_resources)})
     assert result.returncode == cli.EXIT_OK, result.stderr
     assert out.is_file()
