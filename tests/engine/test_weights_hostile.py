@@ -11,7 +11,8 @@ import time
 import numpy as np
 import pytest
 import torch
-from test_bounded_inputs import ROOT, run_limited
+from bad_corpus import ROOT
+from bad_corpus import run_cli as run_limited
 
 from engine import api, cli
 from engine.archs import build_arch
