@@ -9,7 +9,7 @@ them then): `after_stroke` runs them once the stroke has ended.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from editor import commands
-from editor.doc import BrushStroke, Document, DocumentError
+from editor.doc import BrushStroke, Document, DocumentError, Layer
 
 STATUS_MS = 6000
 
@@ -185,6 +185,45 @@ class EditController(QObject):
         history.endMacro()
         self.host.layers_panel.select(layer.id)
         return document
+
+    def add_results(
+        self, results: Sequence[tuple[np.ndarray, str]], mask: np.ndarray | None, text: str
+    ) -> list[Layer]:
+        """Add several results as new top layers (in order, the last on top) and make `mask`
+        (bool H×W, if given) the whole mask, all as ONE step named `text` (Restore Photo).
+        Raises DocumentError or ValueError, with the document unchanged, for a result that
+        does not fit it."""
+        document = self.document
+        if document is None:
+            raise DocumentError("no document is open")
+        for pixels, name in results:
+            if pixels.shape != document.shape or pixels.dtype != document.dtype:
+                raise ValueError(
+                    f"“{name}” is {pixels.shape} {pixels.dtype}, "
+                    f"the photo {document.shape} {document.dtype}"
+                )
+        if mask is not None and mask.shape != document.shape[:2]:
+            raise ValueError(f"the mask is {mask.shape}, the photo {document.shape[:2]}")
+        added: list[Layer] = []
+        try:
+            for pixels, name in results:
+                added.append(document.add_layer(pixels, name))
+            before = None if mask is None else document.set_mask(mask)
+        except (DocumentError, ValueError):
+            for layer in reversed(added):  # nothing half-applied
+                document.remove_layer(layer.id)
+            raise
+        if not added and before is None:
+            return added
+        self.history.beginMacro(text)
+        for layer in added:
+            self.history.push(commands.AddLayer(document, layer.name, layer, owns_pixels=True))
+        if before is not None:
+            self.history.push(commands.MaskChange(document, "Mask the damage found", before))
+        self.history.endMacro()
+        if added:
+            self.host.layers_panel.select(added[-1].id)
+        return added
 
     def set_visible(self, layer_id: int, visible: bool) -> None:
         def edit(d: Document) -> QUndoCommand | None:

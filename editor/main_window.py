@@ -4,7 +4,8 @@ The window assembles the parts and keeps the views in step with the document; th
 done by its controllers, each given only what it needs (the window serves as their host,
 see the Protocols in their modules): `files` (open/save/export), `masks` (mask files),
 `recovery` (autosave, crash recovery), `edits` (undoable edits), `tasks` (restorations),
-all working in the background through one `runner`, and `hints` (the Colour Hint tool, its
+`restore_photo` (the whole pipeline in one run), all working in the background through one
+`runner`, and `hints` (the Colour Hint tool, its
 preview on a thread of its own). One photo per window: opening another replaces it (after
 the unsaved-changes prompt); several files at once open in one window each.
 
@@ -37,6 +38,7 @@ from editor.jobs import JobProgress, JobRunner
 from editor.panels import HintsPanel, LayersPanel, RestorePanel, ToolsPanel
 from editor.recovery import RecoveryController
 from editor.resources import APP_NAME, about_markdown
+from editor.restore_photo import RestorePhotoController
 from editor.settings import Preferences
 from editor.source import CANVAS_KIND, DocumentSource
 from editor.tasks import TaskController
@@ -82,6 +84,7 @@ class MainWindow(EngineStatusMixin, QMainWindow):
         self.runner = JobRunner(self, self)
         self.edits = EditController(self, self.history, self)
         self.tasks = TaskController(self, self.runner, self.edits, self)
+        self.restore_photo = RestorePhotoController(self, self.runner, self.edits, self)
         self.hints = HintController(self, self)
         self.recovery = RecoveryController(self, self.runner, recovery_dir, self)
         self.files = FileController(self, self.runner, self.settings, self.recovery, self)
@@ -108,8 +111,9 @@ class MainWindow(EngineStatusMixin, QMainWindow):
             invert_mask=act.invert_mask, detect=act.detect,
         )  # fmt: skip
         self.restore_panel = RestorePanel(
-            denoise=act.denoise, inpaint=act.inpaint, colorize=act.colorize
-        )
+            restore_photo=act.restore_photo, denoise=act.denoise, inpaint=act.inpaint,
+            colorize=act.colorize,
+        )  # fmt: skip
         self.layers_panel = LayersPanel()
         self.hint_panel = HintsPanel(
             tool=act.hint_tool, remove=act.remove_pin, clear=act.clear_pins

@@ -17,6 +17,7 @@ from editor.hinting import HintController
 from editor.jobs import JobRunner
 from editor.mask_files import MaskFileController
 from editor.resources import APP_NAME, sample_label, sample_photos
+from editor.restore_photo import RestorePhotoController
 from editor.tasks import TaskController
 
 Keys = QKeySequence
@@ -30,6 +31,8 @@ class MenuHost(Protocol):
     def files(self) -> FileController: ...
     @property
     def tasks(self) -> TaskController: ...
+    @property
+    def restore_photo(self) -> RestorePhotoController: ...
     @property
     def hints(self) -> HintController: ...
     @property
@@ -99,6 +102,9 @@ class WindowActions:
         self.import_mask = self._make("I&mport Mask…", window.masks.import_dialog)
         self.export_mask = self._make("E&xport Mask…", window.masks.export_dialog)
         # Restore
+        self.restore_photo = self._make(
+            "&Restore Photo…", window.restore_photo.open_dialog, "Ctrl+Shift+R"
+        )
         self.denoise = self._make("&Denoise", tasks.run_denoise, "Ctrl+Shift+D")
         self.inpaint = self._make("&Inpaint", tasks.run_inpaint, "Ctrl+Shift+I")
         self.colorize = self._make("&Colorize", tasks.run_colorize, "Ctrl+Shift+C")
@@ -124,6 +130,10 @@ class WindowActions:
         )
         _with_shortcut(
             self.export_mask, "Save the mask as a grey PNG of the photo's size (white = hole)"
+        )
+        _with_shortcut(
+            self.restore_photo,
+            "Find what the photo needs and run those steps at once, each as a new layer",
         )
         _with_shortcut(self.denoise, "Reduce grain and noise; the result is a new layer")
         _with_shortcut(self.inpaint, "Fill the areas painted in the mask")
@@ -165,7 +175,7 @@ class WindowActions:
 
     def needing_idle_document(self) -> list[QAction]:
         """Disabled while a task runs (one at a time) or with no document."""
-        return [self.detect, self.denoise, self.inpaint, self.colorize]
+        return [self.detect, self.restore_photo, self.denoise, self.inpaint, self.colorize]
 
 
 def build_menus(window: MenuHost, actions: WindowActions) -> None:
@@ -205,6 +215,8 @@ def build_menus(window: MenuHost, actions: WindowActions) -> None:
     mask_menu.addActions([actions.import_mask, actions.export_mask])
 
     restore_menu = bar.addMenu("&Restore")
+    restore_menu.addAction(actions.restore_photo)
+    restore_menu.addSeparator()
     restore_menu.addActions([actions.denoise, actions.inpaint, actions.colorize])
     restore_menu.addSeparator()
     restore_menu.addActions([actions.hint_tool, actions.remove_pin, actions.clear_pins])

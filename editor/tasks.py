@@ -291,9 +291,7 @@ class TaskController(QObject):
         if job is self._job and outcome == "failed":
             self.ended.emit("failed")
 
-    def _apply_result(
-        self, title: str, apply: Callable[..., str | None], result: object
-    ) -> None:
+    def _apply_result(self, title: str, apply: Callable[..., str | None], result: object) -> None:
         """Apply a finished job's result; its own status line (if it returns one) replaces
         the plain "done" (so "No damage found" is not overwritten at once)."""
         try:

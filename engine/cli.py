@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from engine import api, cli_jobs
+from engine import api, cli_jobs, cli_restore
 from engine.io import SUPPORTED_WRITE_SUFFIXES
 from engine.options import MAX_MEGAPIXELS, MAX_TILE, MIN_TILE, thread_limit
 from engine.tasks import TaskSpec, get_task, task_names
@@ -77,9 +77,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m engine",
-        description="Restore photos: denoise, inpaint or colorize; detect damage (a mask).",
+        description="Restore photos: denoise, inpaint or colorize; detect damage (a mask); "
+        "restore: all the steps an old scan needs, as the analysis of each proposes.",
     )
-    parser.add_argument("task", choices=task_names())
+    parser.add_argument("task", choices=(*task_names(), cli_restore.TASK))
     parser.add_argument("inputs", nargs="+", type=Path, help="image files and/or folders")
     parser.add_argument(
         "-o",
@@ -151,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse larger images (decompression-bomb guard; default %(default).0f, "
         f"at most {MAX_MEGAPIXELS:g})",
     )
+    cli_restore.add_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -290,15 +292,21 @@ def _request(spec: TaskSpec, job: Job, args: argparse.Namespace, shape: tuple[in
     return spec.request(**{name: values[name] for name in spec.settings if name in values})
 
 
-def _run_one(job: Job, args: argparse.Namespace, options: api.RunOptions, bar: ProgressBar) -> None:
+def _run_one(job: Job, args: argparse.Namespace, options: api.RunOptions, bar: ProgressBar) -> str:
+    """Run the job; what to add to its 'ok' line."""
+    bar.start(job.source.name)
+    if args.task == cli_restore.TASK:
+        summary = cli_restore.restore_one(job.source, job.target, args, options, bar)
+        bar.finish()
+        return f": {summary}"
     spec = get_task(args.task)
     loaded = api.read_image(job.source, max_pixels=_pixel_limit(args))
     own = cli_jobs.uses_detector(spec, args)  # the detector makes its request (and the mask)
     request = None if own else _request(spec, job, args, loaded.pixels.shape[:2])
-    bar.start(job.source.name)
     result = cli_jobs.compute(spec, loaded.pixels, request, args, options, bar)
     bar.finish()
     cli_jobs.write_result(spec, job.target, result, loaded)
+    return ""
 
 
 def _reason(exc: BaseException, source: Path) -> str:
@@ -332,20 +340,22 @@ def main(argv: list[str] | None = None) -> int:
         weights=args.weights,
         precision=api.Precision(args.precision),
     )
-    spec = get_task(args.task)
+    spec = None if args.task == cli_restore.TASK else get_task(args.task)
     try:
-        cli_jobs.check_options(spec, args)
+        cli_restore.check_options(args)
+        if spec is not None:
+            cli_jobs.check_options(spec, args)
         args.colour_hints = cli_jobs.read_hints(args)  # once, before any image is read
-        needs_mask = "mask" in spec.settings and not args.auto_mask
-        jobs = plan_jobs(
-            args.inputs, args.output, args.mask, needs_mask, writes_mask=spec.returns_mask
-        )
+        needs_mask = spec is not None and "mask" in spec.settings and not args.auto_mask
+        writes_mask = spec is not None and spec.returns_mask
+        jobs = plan_jobs(args.inputs, args.output, args.mask, needs_mask, writes_mask=writes_mask)
     except (UsageError, cli_jobs.OptionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     with warnings.catch_warnings():
         warnings.showwarning = _show_note
-        cli_jobs.note_fallback(spec, args, options)
+        if spec is not None:
+            cli_jobs.note_fallback(spec, args, options)
         return _run_all(jobs, args, options)
 
 
@@ -359,8 +369,8 @@ def _run_all(jobs: list[Job], args: argparse.Namespace, options: api.RunOptions)
             print(f"skipped {job.source}: {job.problem}", file=sys.stderr)
             continue
         try:
-            _run_one(job, args, options, bar)
-            print(f"ok      {job.source} -> {job.target}")
+            said = _run_one(job, args, options, bar)
+            print(f"ok      {job.source} -> {job.target}{said}")
         except (api.ModelUnavailable, api.DeviceUnavailable, api.InvalidRequest) as exc:
             bar.finish()
             print(f"error: {exc}", file=sys.stderr)  # the same for every file: stop now

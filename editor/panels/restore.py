@@ -25,6 +25,10 @@ DENOISE_TIP = (
     "100 % removes the noise the model finds in the photo; less keeps fine grain, more "
     "smooths further (up to 200 %). Grain, JPEG blocks and specks are all found automatically."
 )
+RESTORE_PHOTO_NOTE = (
+    "Finds what the photo needs (damage, noise, fading, colour) and runs those steps at "
+    "once, with the strengths set below."
+)
 INPAINT_EMPTY = "Paint over the damage with the mask brush (Tools), or auto-detect it."
 INPAINT_READY = "Fills the areas painted in the mask."
 
@@ -41,6 +45,7 @@ class RestorePanel(QWidget):
     def __init__(
         self,
         *,
+        restore_photo: QAction,
         denoise: QAction,
         inpaint: QAction,
         colorize: QAction,
@@ -62,6 +67,12 @@ class RestorePanel(QWidget):
             "The result layer shows only where the mask is painted (Denoise and Colorize)."
         )
 
+        photo_box = QGroupBox("Restore Photo")
+        photo_layout = QVBoxLayout(photo_box)
+        photo_note = note_label()
+        photo_note.setText(RESTORE_PHOTO_NOTE)
+        photo_layout.addWidget(photo_note)
+        photo_layout.addWidget(action_button(restore_photo))
         denoise_box = QGroupBox("Denoise")
         form = QFormLayout(denoise_box)
         form.addRow(self.denoise_label, self.denoise_strength)
@@ -78,6 +89,7 @@ class RestorePanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(photo_box)
         layout.addWidget(self.inside_mask)
         for box in (denoise_box, inpaint_box, colorize_box):
             layout.addWidget(box)
