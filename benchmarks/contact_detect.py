@@ -31,7 +31,7 @@ FACES: dict[str, list[tuple[int, int]]] = {
     "a.png": [(150, 195)],
     "b.png": [(345, 290)],
     "c.png": [(245, 395)],
-    "e.png": [(150, 250)],
+    "e.png": [(195, 320)],  # in the hat's shadow
     "g.png": [(275, 285)],
     "h.png": [(230, 215)],
 }

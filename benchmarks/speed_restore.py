@@ -1,7 +1,7 @@
 """Restore Photo's speed and peak memory on a 24-megapixel scan (issue 23's budget: all steps
 but colorize in at most 20 s on this CPU, at most 2 GB).
 
-    .venv/bin/python -m benchmarks.speed_restore [--megapixels 24] [--threads 2]
+    .venv/bin/python -m benchmarks.speed_restore [--megapixels 24] [--threads 2] [--precision full]
 
 The scan is `benchmarks.speed.synthetic_photo` (gradients, edges, texture, sensor noise),
 faded (each channel's black lifted and its range narrowed, so Restore Colours has work) and
@@ -47,9 +47,9 @@ def old_scan(width: int, height: int) -> np.ndarray:
     return image
 
 
-def run_cli(source: Path, target: Path, threads: int) -> tuple[float, float, str]:
+def run_cli(source: Path, target: Path, threads: int, precision: str) -> tuple[float, float, str]:
     argv = [sys.executable, "-m", "engine", "restore", str(source), "-o", str(target)]
-    argv += ["--steps", STEPS, "--threads", str(threads), "--quiet"]
+    argv += ["--steps", STEPS, "--threads", str(threads), "--precision", precision, "--quiet"]
     started = time.perf_counter()
     child = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     output = child.stdout.read() if child.stdout else ""
@@ -61,7 +61,7 @@ def run_cli(source: Path, target: Path, threads: int) -> tuple[float, float, str
     return seconds, usage.ru_maxrss / 1024, said  # Linux: KiB
 
 
-def step_times(image: np.ndarray, threads: int) -> dict[str, float]:
+def step_times(image: np.ndarray, threads: int, precision: str) -> dict[str, float]:
     """Seconds per step of the same run through `api.restore` (from its progress reports)."""
     marks: dict[str, float] = {}
     started = time.perf_counter()
@@ -70,7 +70,7 @@ def step_times(image: np.ndarray, threads: int) -> dict[str, float]:
         marks[report.task.removeprefix("restore: ")] = time.perf_counter() - started
 
     request = api.RestoreRequest(steps=api.parse_steps(STEPS))
-    options = api.RunOptions(threads=threads)
+    options = api.RunOptions(threads=threads, precision=api.Precision(precision))
     api.restore(image, request, keep_steps=False, options=options, progress=seen)
     times, before = {}, 0.0
     for step, end in marks.items():
@@ -82,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megapixels", type=float, default=24.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--precision", choices=["auto", "full"], default="auto")
     args = parser.parse_args()
     width, height = photo_size(args.megapixels)
     with tempfile.TemporaryDirectory() as folder:
@@ -89,15 +90,16 @@ def main() -> None:
         image = old_scan(width, height)
         api.write_image(source, image)
         del image
-        seconds, peak_mb, said = run_cli(source, target, args.threads)
+        seconds, peak_mb, said = run_cli(source, target, args.threads, args.precision)
         image = api.read_image(source).pixels
-    print(f"python -m engine restore SCAN.png -o OUT.png --steps {STEPS} --threads {args.threads}")
+    flags = f"--steps {STEPS} --threads {args.threads} --precision {args.precision}"
+    print(f"python -m engine restore SCAN.png -o OUT.png {flags}")
     print("\n| scan | time (s) | peak RSS (MB) | what it did |\n|---|---|---|---|")
     print(
         f"| {width}×{height} ({width * height / 1e6:.0f} MP) | {seconds:.1f} | {peak_mb:.0f} | "
         f"{said} |"
     )
-    times = step_times(image, args.threads)
+    times = step_times(image, args.threads, args.precision)
     print("\nThe same through `api.restore`, seconds per step (the analysis counts as detect):\n")
     print("| " + " | ".join(times) + " | total |")
     print("|" + "---|" * (len(times) + 1))

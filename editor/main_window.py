@@ -106,6 +106,7 @@ class MainWindow(EngineStatusMixin, QMainWindow):
 
     def _build_panels(self) -> None:
         act = self.act
+        self.restore_photo.mask_replaced.connect(lambda: act.show_mask.setChecked(False))
         self.tools_panel = ToolsPanel(
             eraser=act.eraser, show_mask=act.show_mask, clear_mask=act.clear_mask,
             invert_mask=act.invert_mask, detect=act.detect,

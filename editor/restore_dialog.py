@@ -39,11 +39,9 @@ TIPS = {
 
 
 def describe(analysis: api.ScanAnalysis) -> str:
-    """One line on the photo as a whole: "Black-and-white photo, 0.52 % damaged."."""
+    """The photo as a whole, e.g. "Black-and-white photo." (the steps say what was found)."""
     kind = "Black-and-white" if analysis.grey else "Toned" if analysis.monochrome else "Colour"
-    if analysis.mask is None:
-        return f"{kind} photo."
-    return f"{kind} photo, {analysis.damage_percent:.2f} % looks damaged."
+    return f"{kind} photo."
 
 
 class RestorePhotoDialog(QDialog):

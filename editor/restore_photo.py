@@ -82,6 +82,9 @@ class RestorePhotoController(QObject):
     analysis_ended = Signal(str)
     # "finished", "failed", "cancelled" or "discarded", once a run's outcome is applied.
     ended = Signal(str)
+    # The damage mask became the document's mask: its damage is already filled, so the window
+    # hides the red overlay (View → Show Mask brings it back) and shows the restored photo.
+    mask_replaced = Signal()
 
     def __init__(
         self, host: RestorePhotoHost, runner: JobRunner, edits: ResultsSink,
@@ -229,6 +232,8 @@ class RestorePhotoController(QObject):
             )
             self.ended.emit("failed")
             return
+        if result.mask is not None:
+            self.mask_replaced.emit()
         self.host.show_status(f"{TITLE}: {result.summary()}.", STATUS_MS)
         self.ended.emit("finished")
 

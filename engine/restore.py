@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine import restore_options as words
 from engine.colour_restore import analyse_colours, apply_correction
 from engine.errors import InvalidRequest
 from engine.noise_level import measure_noise
@@ -240,7 +241,8 @@ def _detect(state: _State, report: ProgressCallback) -> StepResult:
         )
     percent = 100.0 * float(state.mask.mean())
     settings = {"sensitivity": request.sensitivity, "detector": source, "damage_percent": percent}
-    return StepResult(RestoreStep.DETECT, state.mask, settings, f"{percent:.2f} % marked as damage")
+    said = f"{words.percent(percent, 2)} marked as damage"
+    return StepResult(RestoreStep.DETECT, state.mask, settings, said)
 
 
 def _inpaint(state: _State, report: ProgressCallback) -> StepResult:
@@ -255,7 +257,8 @@ def _inpaint(state: _State, report: ProgressCallback) -> StepResult:
     filled = inpaint(
         state.current, state.mask, options=state.options, progress=report, cancel=state.cancel
     )
-    return StepResult(step, filled, {"damage_percent": percent}, f"{percent:.1f} % damage filled")
+    said = f"{words.percent(percent, 2)} damage filled"
+    return StepResult(step, filled, {"damage_percent": percent}, said)
 
 
 def _denoise(state: _State, report: ProgressCallback) -> StepResult:
@@ -274,7 +277,8 @@ def _denoise(state: _State, report: ProgressCallback) -> StepResult:
     )
     level = state.analysis.noise_level
     settings = {"strength": strength, "noise_level": level}
-    return StepResult(step, cleaned, settings, f"noise level {level:.0f} reduced ({strength:.0%})")
+    said = f"noise level {level:.1f} reduced ({words.percent(strength)})"
+    return StepResult(step, cleaned, settings, said)
 
 
 def _colours(state: _State, report: ProgressCallback) -> StepResult:
@@ -290,6 +294,7 @@ def _colours(state: _State, report: ProgressCallback) -> StepResult:
     )
     toned = correction.toned >= TONED_AT
     what = "toning made neutral" if toned else "faded cast corrected"
+    what += f" ({words.percent(strength)})"
     return StepResult(step, restored, settings, what)
 
 
@@ -306,7 +311,9 @@ def _colorize(state: _State, report: ProgressCallback) -> StepResult:
         progress=report,
         cancel=state.cancel,
     )
-    return StepResult(step, coloured, {"strength": strength}, "colorized")
+    return StepResult(
+        step, coloured, {"strength": strength}, f"colour added ({words.percent(strength)})"
+    )
 
 
 _RUNNERS: dict[RestoreStep, Callable[[_State, ProgressCallback], StepResult]] = {

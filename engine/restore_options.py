@@ -132,13 +132,19 @@ class ScanAnalysis:
         """One line per step saying what was found (the dialog shows these)."""
         kind = "black-and-white" if self.grey else "toned" if self.monochrome else "colour"
         detector = " (classical detector)" if self.detector == "classical" else ""
-        fade = f"faded (correction {self.faded:.0%})" if self.faded >= FADED_AT else "not faded"
+        damage = percent(self.damage_percent, 2)
+        found = self.damage_percent >= 0.005  # shows as 0.01 % or more
+        level = self.noise_level
+        fade = (
+            f"faded (correction {percent(self.faded)})" if self.faded >= FADED_AT else "not faded"
+        )
+        colour = "colour can be added" if self.monochrome else "its own colours would be replaced"
         return {
-            RestoreStep.DETECT: f"{self.damage_percent:.2f} % of the photo looks damaged{detector}",
-            RestoreStep.INPAINT: "fills what Find damage marks",
-            RestoreStep.DENOISE: f"noise level {self.noise_level:.1f}",
+            RestoreStep.DETECT: f"{damage} looks damaged{detector}" if found else "no damage found",
+            RestoreStep.INPAINT: f"{damage} to fill" if found else "nothing to fill",
+            RestoreStep.DENOISE: f"noise level {level:.1f} ({noise_word(level)})",
             RestoreStep.COLOURS: f"{kind} photo, {fade}",
-            RestoreStep.COLORIZE: f"{kind} photo",
+            RestoreStep.COLORIZE: f"{kind} photo: {colour}",
         }
 
     def proposed(self, colorize: ColorizeChoice = ColorizeChoice.AUTO) -> tuple[RestoreStep, ...]:
@@ -153,6 +159,19 @@ class ScanAnalysis:
         if colorize is ColorizeChoice.YES or (colorize is ColorizeChoice.AUTO and self.monochrome):
             wanted.add(RestoreStep.COLORIZE)
         return tuple(s for s in ORDER if s in wanted and s in self.available)
+
+
+def percent(value: float, decimals: int = 0) -> str:
+    """'0.65 %', '100 %': how every number of Restore Photo is written for people (a
+    fraction 0..1 without decimals is a share; with them, `value` is already in %)."""
+    return f"{value:.{decimals}f} %" if decimals else f"{round(100 * value)} %"
+
+
+def noise_word(level: float) -> str:
+    """The analysis' noise level in words (8-bit levels RMS, see `engine.noise_level`)."""
+    if level < NOISE_AT:
+        return "clean"
+    return "light" if level < 4.0 else "moderate" if level < 7.0 else "heavy"
 
 
 # The analysis' thresholds for proposing a step: the policy, in one place.

@@ -161,6 +161,8 @@ def test_run_adds_a_layer_per_step_and_the_mask_as_one_undo_step(
     damage = analysis.mask
     assert np.array_equal(result.mask, damage)
     assert np.array_equal(photo.document.mask, damage.astype(np.uint8) * 255)
+    # Its damage is filled already: the red overlay is hidden so the restored photo shows.
+    assert not photo.act.show_mask.isChecked() and not photo.canvas.mask_visible
     assert result.summary() in photo.statusBar().currentMessage()
     # One undo step takes it all back, one redo brings it all back.
     assert photo.history.count() == steps_before + 1

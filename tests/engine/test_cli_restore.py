@@ -35,8 +35,8 @@ def test_a_folder_is_restored_with_a_summary_line_per_file(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     colour = next(line for line in lines if "colour.png" in line)
     grey = next(line for line in lines if "grey.png" in line)
-    assert f"-> {out / 'colour.png'}: noise level " in colour and "colorized" not in colour
-    assert grey.endswith(", colorized")  # auto: black-and-white photos only
+    assert f"-> {out / 'colour.png'}: noise level " in colour and "colour added" not in colour
+    assert grey.endswith(", colour added (100 %)")  # auto: black-and-white photos only
     assert lines[-1].startswith("restore: 2 restored, 0 skipped")
     with Image.open(out / "grey.png") as written:
         assert written.size == (80, 64)
@@ -46,7 +46,7 @@ def test_colorize_no_keeps_a_grey_photo_grey(tmp_path, capsys):
     src = _png(tmp_path / "grey.png", grey=True)
     target = tmp_path / "r.png"
     code = cli.main(["restore", str(src), "-o", str(target), "--colorize", "no", "--quiet"])
-    assert code == cli.EXIT_OK and "colorized" not in capsys.readouterr().out
+    assert code == cli.EXIT_OK and "colour added" not in capsys.readouterr().out
     with Image.open(target) as written:
         pixels = np.asarray(written.convert("RGB")).astype(int)
     assert np.array_equal(pixels[..., 0], pixels[..., 1])

@@ -65,7 +65,13 @@ def test_the_analysis_proposes_what_it_found_and_only_what_can_run():
     assert _analysis().proposed(api.ColorizeChoice.YES) == (S.COLORIZE,)
     without = frozenset({S.DETECT, S.COLOURS})
     assert _analysis(mask=damaged, available=without).proposed() == (S.DETECT,)
-    assert "0.06 %" in _analysis(mask=damaged).findings()[S.DETECT]
+    found = _analysis(mask=damaged, noise_level=5.0).findings()
+    assert found[S.DETECT] == "0.06 % looks damaged" and found[S.INPAINT] == "0.06 % to fill"
+    assert found[S.DENOISE] == "noise level 5.0 (moderate)"
+    assert _analysis().findings()[S.DETECT] == "no damage found"
+    assert (
+        _analysis(grey=True).findings()[S.COLORIZE] == "black-and-white photo: colour can be added"
+    )
 
 
 def test_colorize_follows_the_choice_whatever_the_steps():
@@ -97,8 +103,8 @@ def test_every_step_runs_in_order_on_a_copy_with_one_progress_bar():
     assert not np.array_equal(filled[mask], image[mask])
     assert np.array_equal(result.image, result.step(S.DENOISE).image)
     assert np.array_equal(result.mask, mask)
-    assert result.summary().startswith(f"{100 * mask.mean():.1f} % damage filled, noise level")
-    assert result.step(S.INPAINT).label == f"Fill damage: {100 * mask.mean():.1f} % damage filled"
+    assert result.summary().startswith(f"{100 * mask.mean():.2f} % damage filled, noise level")
+    assert result.step(S.INPAINT).label == f"Fill damage: {100 * mask.mean():.2f} % damage filled"
     done = [p.done for p in seen]
     assert done == sorted(done) and done[-1] == 1000 and seen[-1].total == 1000
 
@@ -131,7 +137,7 @@ def test_a_step_without_its_model_is_skipped_and_the_others_run(
 def test_a_grey_photo_is_colorized_by_default_and_a_colour_one_is_not():
     grey = np.repeat(_photo(3)[..., :1], 3, axis=2)
     result = api.restore(grey, api.RestoreRequest(steps=(S.COLORIZE,)))
-    assert result.summary() == "colorized" and result.step(S.COLORIZE).image is not None
+    assert result.summary() == "colour added (100 %)" and result.step(S.COLORIZE).image is not None
     assert api.restore(_photo(3), api.RestoreRequest(steps=(S.COLORIZE,))).steps == ()
 
 
@@ -144,7 +150,7 @@ def test_a_faded_print_gets_its_colours_back_and_a_clean_one_is_left_alone():
     faded = faded.astype(np.uint8)
     request = api.RestoreRequest(steps=(S.COLOURS,))
     fixed = api.restore(faded, request)
-    assert fixed.summary() == "faded cast corrected"
+    assert fixed.summary() == "faded cast corrected (100 %)"
     error_before = np.abs(faded.astype(float) - clean).mean()
     assert np.abs(fixed.image.astype(float) - clean).mean() < error_before / 2
     left = api.restore(clean, request)
