@@ -192,6 +192,7 @@ class RestorePhotoController(QObject):
             sensitivity=sensitivity,
             denoise_strength=choices.denoise_fraction,
             colorize_strength=choices.colorize_fraction,
+            hints=tuple(document.colour_hints()),  # the Colour Hint tool's pins
         )
 
         def work(progress: ProgressCallback, cancel: api.CancelToken) -> api.RestoreResult:

@@ -302,17 +302,30 @@ def _colorize(state: _State, report: ProgressCallback) -> StepResult:
     step = RestoreStep.COLORIZE
     if (missing := _unavailable(state, step)) is not None:
         return missing
-    strength = state.request.colorize_strength
-    coloured = run_task(
+    strength, hints = state.request.colorize_strength, state.request.hints
+    said = f"colour added ({words.percent(strength)})"
+    try:
+        coloured = _run_colorize(state, report, hints)
+    except InvalidRequest as exc:
+        if not hints or "does not take colour hints" not in str(exc):
+            raise
+        # The pins are the user's; the photo still gets its colour, and the line says why
+        # the pins made no difference.
+        coloured, hints = _run_colorize(state, report, ()), ()
+        said += ", pins ignored: this colorizer takes none"
+    settings = {"strength": strength, "hints": len(hints)}
+    return StepResult(step, coloured, settings, said)
+
+
+def _run_colorize(state: _State, report: ProgressCallback, hints: tuple) -> np.ndarray:
+    request = ColorizeRequest(strength=state.request.colorize_strength, hints=hints)
+    return run_task(
         "colorize",
         state.current,
-        ColorizeRequest(strength=strength),
+        request,
         options=state.options,
         progress=report,
         cancel=state.cancel,
-    )
-    return StepResult(
-        step, coloured, {"strength": strength}, f"colour added ({words.percent(strength)})"
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from engine.options import MAX_DENOISE_STRENGTH, _unit_number
+from engine.options import MAX_DENOISE_STRENGTH, ColourHint, _hint_tuple, _unit_number
 
 
 class RestoreStep(StrEnum):
@@ -72,7 +72,8 @@ class RestoreRequest:
     """What Restore Photo does. `steps` None: what the analysis proposes (`ScanAnalysis`);
     a tuple: exactly those steps (the user chose), except that colorize always follows
     `colorize`. `mask` (bool H×W, True = damage) replaces the detector's: the user's edited
-    mask, re-run. Strengths as in the single tasks."""
+    mask, re-run. `hints` go to a colorizer that takes them (one that does not colours
+    without them and says so). Strengths as in the single tasks."""
 
     steps: tuple[RestoreStep, ...] | None = None
     colorize: ColorizeChoice = ColorizeChoice.AUTO
@@ -81,10 +82,12 @@ class RestoreRequest:
     colours_strength: float = 1.0
     colorize_strength: float = 1.0
     mask: Any = None  # np.ndarray | None; typed loosely so this module stays import-light
+    hints: tuple[ColourHint, ...] = ()  # the user's colour pins, for a colorizer taking them
 
     def __post_init__(self) -> None:
         from engine.errors import InvalidRequest
 
+        object.__setattr__(self, "hints", _hint_tuple(self.hints))
         if self.steps is not None:
             try:
                 steps = {RestoreStep(s) for s in self.steps}

@@ -327,3 +327,23 @@ def test_closing_the_window_during_the_analysis_stops_it(
     assert held.reached.wait(10)
     assert photo.close()
     assert thread_tracker.running() == [] and photo.restore_photo.dialog is None
+
+
+def test_the_colour_pins_go_to_the_colorize_step(photo: MainWindow, qtbot, monkeypatch) -> None:
+    photo.document.add_pin(30, 40, (200, 150, 120))
+    requests: list[api.RestoreRequest] = []
+    real = api.restore
+
+    def spy(image, request, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        requests.append(request)
+        return real(image, request, **kwargs)
+
+    monkeypatch.setattr(api, "restore", spy)
+    dialog = _analyse(photo, qtbot)
+    for step, box in dialog.boxes.items():
+        box.setChecked(step is Step.COLORIZE)
+    assert _run(photo, dialog, qtbot) == "finished"
+    (request,) = requests
+    assert request.hints == (api.ColourHint(30, 40, (200, 150, 120)),)
+    # The tiny colorizer takes no hints: the photo is coloured all the same, and says so.
+    assert "pins ignored" in photo.document.layers[-1].name

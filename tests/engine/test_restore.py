@@ -170,3 +170,33 @@ def test_cancel_stops_the_run_and_leaves_the_input_alone():
 def test_a_mask_of_another_size_is_refused_before_anything_runs():
     with pytest.raises(api.InvalidRequest, match="mask must be"):
         api.restore(_photo(), api.RestoreRequest(mask=np.zeros((5, 5), bool)))
+
+
+def test_pins_reach_the_colorizer_or_the_line_says_they_were_ignored():
+    grey = np.repeat(_photo(5)[..., :1], 3, axis=2)
+    pins = (api.ColourHint(x=3, y=4, rgb=(200, 40, 40)),)
+    request = api.RestoreRequest(steps=(S.COLORIZE,), hints=pins)
+    result = api.restore(grey, request)  # the tiny colorizer takes no hints
+    assert result.summary() == "colour added (100 %), pins ignored: this colorizer takes none"
+    assert result.step(S.COLORIZE).settings["hints"] == 0
+    plain = api.restore(grey, api.RestoreRequest(steps=(S.COLORIZE,)))
+    assert np.array_equal(result.image, plain.image)
+    with pytest.raises(api.InvalidRequest, match="hints must be"):
+        api.RestoreRequest(hints=[(3, 4)])
+
+
+def test_pins_change_a_hint_colorizer_s_result(tmp_path, tiny_weights, monkeypatch):
+    from engine.weights import save_weights
+    from tests.engine.test_colorize_hints import tiny_hint_net
+
+    hinted = tmp_path / "colorize.pt"
+    save_weights(hinted, tiny_hint_net(), task="colorize", meta={"resolution": 256})
+    resources = make_resources(tmp_path / "res", {"colorize": hinted})
+    monkeypatch.setenv(RESOURCES_ENV, str(resources))
+    grey = np.repeat(_photo(6, size=(120, 160))[..., :1], 3, axis=2)
+    pins = (api.ColourHint(x=80, y=60, rgb=(40, 90, 200)),)
+    pinned = api.restore(grey, api.RestoreRequest(steps=(S.COLORIZE,), hints=pins))
+    plain = api.restore(grey, api.RestoreRequest(steps=(S.COLORIZE,)))
+    assert pinned.summary() == "colour added (100 %)"
+    assert pinned.step(S.COLORIZE).settings["hints"] == 1
+    assert not np.array_equal(pinned.image, plain.image)
