@@ -83,6 +83,7 @@ def build_data(cfg: TrainConfig, data_dirs: list[Path], dist: dist_utils.DistInf
         "noise": cfg.noise,
         "masks": cfg.masks,
         "real_noise": cfg.real_noise,
+        "damage": cfg.damage,
     }
     name = cfg.dataset or cfg.task
     return RunData(

@@ -8,6 +8,8 @@ A config file only needs the fields it changes, e.g.::
     crop_size = 128
     [losses]
     perceptual = 0.0
+    [damage]            # the detector's synthetic damage (training.data.damage.DamageConfig)
+    clean_prob = 0.35
 
 Unknown keys and values of the wrong type are refused with a message naming the key, so a
 typo never silently trains with a default.
@@ -25,6 +27,7 @@ from training.data import (
     DATASET_TASKS,
     TASKS,
     AugmentConfig,
+    DamageConfig,
     MaskConfig,
     NoiseConfig,
     RealNoiseConfig,
@@ -132,6 +135,7 @@ class TrainConfig:
     # (training.data.DATASETS, e.g. "denoise_real": real-photo damage with its level).
     dataset: str = ""
     real_noise: RealNoiseConfig = field(default_factory=RealNoiseConfig)  # for denoise_real
+    damage: DamageConfig = field(default_factory=DamageConfig)  # detect's synthetic damage
     losses: LossWeights | None = None  # None = LossWeights.for_task(task)
 
     def __post_init__(self) -> None:
@@ -202,6 +206,8 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
         nested = _dataclass_of(hint)
         if nested is not None and isinstance(value, dict):
             kwargs[key] = _build(nested, value, f"{where}{key}.")
+        elif nested is not None and not isinstance(value, nested):
+            raise TrainingError(f"setting {where}{key} must be a table, got {value!r}")
         else:
             kwargs[key] = _coerce(value, hint, f"{where}{key}")
     return cls(**kwargs)

@@ -139,6 +139,23 @@ def test_config_validation():
         DamageConfig(tones=(0.5, 0.5, 0.5))
     with pytest.raises(TrainingDataError):
         DamageConfig(**{f"{kind}_prob": 0.0 for kind in KINDS})
+    refused = {
+        "fresh_prob": 1.01,
+        "crack_count": (1.5, 3.0),  # a count range holds whole numbers
+        "scratch_width": (1.0,),
+        "cast": (0.0, math.inf),
+        "contrast": ("low", 0.9),
+        "spot_colours": (0.5, 0.5),
+        "spot_radius": (0.0, 8.0),  # drawn log-uniformly
+        "jpeg_quality": (0, 90),
+    }
+    for name, value in refused.items():
+        with pytest.raises(TrainingDataError, match=f"^damage\\.{name} "):
+            DamageConfig(**{name: value})
+    loaded = DamageConfig(crack_count=(2.0, 6.0), jpeg_quality=[40, 90], crack_width=[2, 9])
+    assert loaded.crack_count == (2, 6) and all(type(n) is int for n in loaded.crack_count)
+    assert loaded.jpeg_quality == (40, 90) and loaded.crack_width == (2.0, 9.0)
+    assert DamageConfig.held_out() != DamageConfig()  # both valid
     with pytest.raises(ValueError):
         damage(np.zeros((8, 8), np.float32), np.random.default_rng(0))
 

@@ -7,9 +7,12 @@ import pytest
 import torch
 
 from engine.tasks.base import decode_rgb
+from training import builder
+from training.config import TrainConfig
 from training.data import DATASETS, TASKS, AugmentConfig, DamageDataset, build_dataset
 from training.data.damage import HELD_OUT_SEED, DamageConfig, damage
 from training.data.folders import TrainingDataError
+from training.distributed import DistInfo
 from training.metrics import damage_counts, damage_scores
 
 
@@ -66,6 +69,29 @@ def test_the_benchmark_seed_and_config_are_not_for_training(photos):
         _dataset(photos, seed=HELD_OUT_SEED)
     assert _dataset(photos).damage == DamageConfig()  # the training generator by default
     assert _dataset(photos, train=False).damage == DamageConfig()  # validation too
+
+
+def test_a_recipes_damage_settings_reach_training_and_validation(photos):
+    assert DamageDataset.extras == ("damage",)
+    paths = sorted(photos.glob("*.png"))
+    calm = DamageConfig(clean_prob=1.0)  # nothing to find, ever
+    for train in (True, False):
+        built = build_dataset("detect", paths, AugmentConfig(crop_size=64), 1, train, damage=calm)
+        assert built.damage is calm
+        assert all(float(built[i]["target"].max()) == 0.0 for i in range(len(built)))
+    default = build_dataset("detect", paths, AugmentConfig(crop_size=64), 1, True)
+    assert default.damage == DamageConfig()
+    assert any(float(default[i]["target"].max()) > 0.0 for i in range(len(default)))
+
+
+@pytest.mark.parametrize("changed", [False, True])
+def test_the_run_builds_its_datasets_from_the_configs_damage(photos, changed):
+    cfg = TrainConfig(task="detect", batch_size=2, val_fraction=0.2, min_image_side=32)
+    if changed:
+        cfg.damage = DamageConfig(clean_prob=0.35, fresh_prob=0.4)
+    data = builder.build_data(cfg, [photos], DistInfo())
+    assert data.train_set.damage == data.val_set.damage == cfg.damage
+    assert (cfg.damage == DamageConfig()) is not changed  # a recipe without [damage]: as before
 
 
 # --- scores ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ and run through the engine (issue 21)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,9 @@ from training_support import make_trainer
 from engine import api
 from engine.archs import build_arch
 from engine.weights import load_weights
+from training.checkpoint import load_checkpoint, save_checkpoint
 from training.config import DEFAULT_MODELS, ModelConfig, TrainConfig, load_config
-from training.data import AugmentConfig, DamageDataset
+from training.data import AugmentConfig, DamageConfig, DamageDataset
 from training.detect_hooks import DetectHooks
 from training.errors import TrainingError
 from training.export import export_run
@@ -132,3 +134,35 @@ def test_a_tiny_run_exports_a_detector_the_engine_runs(tmp_path, photos):
     assert "threshold | 0.35" in calibrated.card.read_text()
     with pytest.raises(TrainingError, match=r"threshold 1\.5: it must be in \(0, 1\)"):
         export_run(tmp_path / "run", tmp_path / "w3" / "detect.pt", threshold=1.5)
+
+
+def test_a_runs_damage_settings_are_saved_and_an_older_run_without_them_resumes(tmp_path, photos):
+    cfg = TrainConfig(
+        task="detect",
+        steps=1,
+        batch_size=2,
+        val_fraction=0.2,
+        val_max_images=2,
+        val_every=1,
+        checkpoint_every=1,
+        samples=1,
+        min_image_side=32,
+        model=TINY,
+        damage=DamageConfig(clean_prob=0.35, fresh_prob=0.4),
+    )
+    cfg.augment.crop_size = 64
+    run = tmp_path / "run"
+    trainer = make_trainer(cfg, photos, run)
+    assert trainer.train_set.damage == trainer.val_set.damage == cfg.damage
+    saved = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    assert saved["damage"]["clean_prob"] == 0.35 and saved["damage"]["fresh_prob"] == 0.4
+    trainer.fit()
+    resumed = make_trainer(TrainConfig(task="detect"), photos, run, resume=True)
+    assert resumed.cfg.damage == cfg.damage  # the run's own settings, not the caller's
+    # A run saved before the detector's damage was a setting trained on the defaults.
+    state = load_checkpoint(run)
+    del state["config"]["damage"]
+    save_checkpoint(run, state)
+    older = make_trainer(TrainConfig(task="detect"), photos, run, resume=True)
+    assert older.cfg.damage == older.train_set.damage == older.val_set.damage == DamageConfig()
+    assert older.step == 1

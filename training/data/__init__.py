@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from training.data import hint_dataset  # noqa: F401  (registers "colorize_hint")
 from training.data.augment import AugmentConfig, centre_crop, to_unit, train_crop
+from training.data.damage import DamageConfig
 from training.data.damage_dataset import DamageDataset  # registers "detect"
 from training.data.datasets import (
     DATASET_TASKS,
@@ -48,6 +49,7 @@ __all__ = [
     "AugmentConfig",
     "ColorizeDataset",
     "CropDataset",
+    "DamageConfig",
     "DamageDataset",
     "DenoiseDataset",
     "ImageScan",

@@ -80,7 +80,6 @@ while a training run shared the two cores); about half is the ageing's FFT film 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +87,7 @@ import numpy as np
 
 from training.data import damage_shapes as shapes
 from training.data import real_noise as ops
-from training.data.damage_kinds import _BROWN, DRAW, Range, pick, rgb, uniform
+from training.data.damage_kinds import _BROWN, DRAW, Range, checked_tuple, pick, rgb, uniform
 from training.data.folders import TrainingDataError
 
 KINDS = ("crack", "crease", "scratch", "spot", "dust", "hair", "torn")  # drawing order
@@ -102,7 +101,8 @@ class DamageConfig:
 
     ``*_prob`` are probabilities; `Range` fields are sampled uniformly per sample (``*_count``
     as integers, inclusive; crack width, dust and spot radius log-uniformly); ``*_colours``
-    are the shares of the colour choices listed in the module doc.
+    are the shares of the colour choices listed in the module doc. A training recipe sets
+    them in its ``[damage]`` table (`training.config.TrainConfig.damage`).
     """
 
     clean_prob: float = 0.2
@@ -164,14 +164,21 @@ class DamageConfig:
     min_change: float = 0.04
 
     def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            if name.endswith("_prob") and not 0.0 <= value <= 1.0:
+        """Refuse, in one line naming the setting, what a recipe's ``[damage]`` table got
+        wrong; `Range`s of whole numbers (counts, JPEG quality) are stored as ints."""
+        for spec in dataclasses.fields(self):
+            name, value, default = spec.name, getattr(self, spec.name), spec.default
+            if isinstance(default, tuple):
+                object.__setattr__(self, name, checked_tuple(name, value, default))
+            elif name.endswith("_prob") and not 0.0 <= value <= 1.0:
                 raise TrainingDataError(f"damage.{name} must be in [0, 1], got {value!r}")
-            if name in ("tones",) or name.endswith("_colours"):
-                if min(value) < 0 or not math.isclose(sum(value), 1.0, abs_tol=1e-6):
-                    raise TrainingDataError(f"damage.{name} must be shares summing to 1")
-            elif isinstance(value, tuple) and not 0.0 <= value[0] <= value[1]:
-                raise TrainingDataError(f"damage.{name} must be (low, high), got {value!r}")
+        for name in ("crack_width", "dust_radius", "spot_radius"):  # drawn log-uniformly
+            if getattr(self, name)[0] <= 0:
+                raise TrainingDataError(f"damage.{name} must be > 0, got {getattr(self, name)}")
+        if not 1 <= self.jpeg_quality[0] <= self.jpeg_quality[1] <= 100:
+            raise TrainingDataError(
+                f"damage.jpeg_quality must lie in [1, 100], got {self.jpeg_quality}"
+            )
         if self.clean_prob < 1.0 and not any(self.probability(k) for k in KINDS):
             raise TrainingDataError("damage: some <kind>_prob must be > 0 unless clean_prob=1")
 

@@ -33,8 +33,11 @@ class DamageDataset(CropDataset):
 
     Args:
         paths, augment, seed, train, samples_per_epoch: as `CropDataset`.
-        damage: the generator's settings (default `DamageConfig()`).
+        damage: the generator's settings (default `DamageConfig()`; a recipe's ``[damage]``
+            table, `TrainConfig.damage`, for training and validation alike).
     """
+
+    extras = ("damage",)
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from training.data import damage_shapes as shapes
+from training.data.folders import TrainingDataError
 
 # The kinds read a `training.data.damage.DamageConfig`, which imports this module: named
 # here only in words, so the two modules do not import each other.
@@ -29,6 +30,31 @@ def log_uniform(rng: np.random.Generator, bounds: Range) -> float:
 
 def draw_count(rng: np.random.Generator, bounds: Range, scale: float = 1.0) -> int:
     return max(1, round(int(rng.integers(bounds[0], bounds[1] + 1)) * scale))
+
+
+def checked_tuple(name: str, value: Any, default: tuple) -> tuple:
+    """`value` as shares (``tones``, ``*_colours``: as many as `default`, summing to 1) or as
+    a `Range` (``(low, high)`` with 0 <= low <= high, whole numbers where `default`'s are)."""
+    shares = name == "tones" or name.endswith("_colours")
+    numbers = isinstance(value, tuple | list) and len(value) == len(default)
+    if not numbers or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
+    ):
+        what = f"{len(default)} shares" if shares else "a (low, high) pair"
+        raise TrainingDataError(f"damage.{name} must be {what} of finite numbers, got {value!r}")
+    if shares:
+        if min(value) < 0 or not math.isclose(sum(value), 1.0, abs_tol=1e-6):
+            raise TrainingDataError(f"damage.{name} must be shares summing to 1, got {value!r}")
+        return tuple(float(v) for v in value)
+    if not 0.0 <= value[0] <= value[1]:
+        raise TrainingDataError(
+            f"damage.{name} must be (low, high) with 0 <= low <= high, got {tuple(value)!r}"
+        )
+    if all(isinstance(v, int) for v in default):
+        if any(v != int(v) for v in value):
+            raise TrainingDataError(f"damage.{name} must be whole numbers, got {tuple(value)!r}")
+        return tuple(int(v) for v in value)
+    return tuple(float(v) for v in value)
 
 
 def rgb(rng: np.random.Generator, low, high) -> np.ndarray:

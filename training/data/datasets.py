@@ -33,6 +33,7 @@ from engine.io import LoadedImage, read_image
 from engine.tasks import get_task
 from engine.tasks.base import encode_rgb
 from training.data.augment import AugmentConfig, centre_crop, train_crop
+from training.data.damage import DamageConfig
 from training.data.degrade import NoiseConfig, degrade
 from training.data.folders import TrainingDataError
 from training.data.masks import MaskConfig, random_mask
@@ -61,6 +62,7 @@ class DataSettings:
     masks: MaskConfig | None = None
     samples_per_epoch: int | None = None
     real_noise: RealNoiseConfig | None = None
+    damage: DamageConfig | None = None
 
 
 class CropDataset(Dataset[Sample]):
@@ -332,10 +334,13 @@ def build_dataset(
     *,
     samples_per_epoch: int | None = None,
     real_noise: RealNoiseConfig | None = None,
+    damage: DamageConfig | None = None,
 ) -> CropDataset:
     """The dataset called `task` (a task's own, or another in `DATASETS`); each takes the
-    settings it uses (noise, masks, real-photo damage)."""
+    settings it uses (noise, masks, real-photo damage, the detector's synthetic damage)."""
     if task not in DATASETS:
         raise TrainingDataError(f"unknown task {task!r}; known: {', '.join(DATASETS)}")
-    settings = DataSettings(augment, seed, train, noise, masks, samples_per_epoch, real_noise)
+    settings = DataSettings(
+        augment, seed, train, noise, masks, samples_per_epoch, real_noise, damage
+    )
     return DATASETS[task].build(paths, settings)
