@@ -32,7 +32,8 @@ __all__ = [
     "working_pixels",
 ]
 
-# A user's pin at the network's resolution: 3×3, inside the 1-9 px range training draws.
+# A user's pin at the network's resolution: 3×3, inside the 1-9 px range training draws,
+# unless the model's weight file names its own (`engine.tasks.colorize.Colorizer.hint_patch`).
 DEFAULT_PATCH = 3
 MAX_PATCH = 9  # the largest patch side training draws (Zhang 2017's P ≤ 9)
 

@@ -27,6 +27,15 @@ never used) and also scored undamaged, as it is. Per threshold: pooled precision
 and F1 with the 3 px tolerance, and the share of the undamaged photos' pixels flagged. The
 rule: the best F1 among thresholds that flag at most `MAX_CLEAN_FLAGGED` of clean pixels
 (else the one that flags least). Pass it to ``training.export --threshold``.
+
+The hint colorizer's pin size (the square each user hint fills) on the same photos as the
+chroma gain, for every patch side and hint count (`training.calibrate_hints`):
+
+    python -m training.calibrate colorize-hints --weights FILE --data ../shared/data/train \
+        --patches 1 3 5 7 9 --counts 5 10 --out calibration.json
+
+The rule: the patch side with the best PSNR averaged over the counts. Pass it to
+``training.export --hint-patch``. A model that takes no hints is refused (exit status 2).
 """
 
 from __future__ import annotations
@@ -42,11 +51,21 @@ from pathlib import Path
 import numpy as np
 
 from engine.color import lab_to_rgb, luminance
-from engine.io import read_image
+from engine.errors import ModelUnavailable
+from engine.hints import MAX_PATCH
 from engine.pixels import has_colour, to_unit
 from engine.run import RunOptions, load_task_model
 from engine.tasks.registry import get_task
+from training.calibrate_hints import (
+    DEFAULT_COUNTS,
+    DEFAULT_PATCHES,
+    choose_patch,
+    patch_table,
+    score_patches,
+)
+from training.calibrate_hints import load_photo as _load
 from training.data import scan_images, split_train_val
+from training.errors import TrainingError
 from training.metrics import colourfulness, damage_counts, damage_scores, psnr
 from training.validation import engine_restore
 
@@ -65,7 +84,6 @@ MIN_WIN_SHARE = 0.75  # issue 22: the default beats grey on >= 75 % of the photo
 MAX_CLEAN_FLAGGED = 0.002  # issue 21: at most 0.2 % of an undamaged photo's pixels flagged
 DEFAULT_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 DEFAULT_GAINS = (0.8, 1.0, 1.2, 1.4, 1.6, 1.8)
-MAX_SIDE = 1024  # photos larger than this are area-shrunk first: the colorizer works at 512
 CALIBRATION_SEED = 7_000_007  # the detector's damage draws here (never the benchmark's seed)
 
 
@@ -83,18 +101,6 @@ def grey_of(photo: np.ndarray) -> np.ndarray:
     lightness = luminance(photo)
     lab = np.concatenate([lightness[..., None], np.zeros((*lightness.shape, 2), np.float32)], 2)
     return np.clip(lab_to_rgb(lab), 0.0, 1.0)
-
-
-def _load(path: Path) -> np.ndarray:
-    import cv2
-
-    pixels = read_image(path).pixels
-    pixels = pixels if pixels.dtype == np.uint8 else (pixels // 257).astype(np.uint8)
-    scale = MAX_SIDE / max(pixels.shape[:2])
-    if scale < 1.0:
-        size = (round(pixels.shape[1] * scale), round(pixels.shape[0] * scale))
-        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(pixels)
 
 
 def score_gains(weights: Path, photos: Sequence[Path], gains: Sequence[float]) -> list[GainRow]:
@@ -215,7 +221,7 @@ def validation_photos(
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     summary = __doc__.split("\n\n")[0]
     parser = argparse.ArgumentParser(prog="python -m training.calibrate", description=summary)
-    parser.add_argument("task", choices=["colorize", "detect"])
+    parser.add_argument("task", choices=["colorize", "colorize-hints", "detect"])
     parser.add_argument("--weights", type=Path, required=True, help="an exported weight file")
     parser.add_argument("--data", type=Path, nargs="+", required=True, help="training folders")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (its config.json)")
@@ -224,8 +230,19 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="use the first N photos")
     parser.add_argument("--gains", type=float, nargs="+", default=list(DEFAULT_GAINS))
     parser.add_argument("--thresholds", type=float, nargs="+", default=list(DEFAULT_THRESHOLDS))
+    parser.add_argument(
+        "--patches", type=int, nargs="+", default=list(DEFAULT_PATCHES), help="hint patch sides"
+    )
+    parser.add_argument(
+        "--counts", type=int, nargs="+", default=list(DEFAULT_COUNTS), help="hints per photo"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if any(p < 1 or p > MAX_PATCH or p % 2 == 0 for p in args.patches):
+        parser.error(f"--patches must be odd sides from 1 to {MAX_PATCH}: {args.patches}")
+    if any(n < 1 for n in args.counts):
+        parser.error(f"--counts must be positive: {args.counts}")
+    return args
 
 
 def _colorize_table(rows: Sequence[GainRow], chosen: GainRow) -> list[str]:
@@ -260,7 +277,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     photos = validation_photos(args.data, args.seed, args.val_fraction, args.min_side)
     photos = photos[: args.limit] if args.limit else photos
-    if args.task == "colorize":
+    extra = {}
+    if args.task == "colorize-hints":
+        try:
+            scores = score_patches(args.weights, photos, args.patches, args.counts)
+        except (TrainingError, ModelUnavailable) as exc:  # no hint colorizer: one line
+            print(f"error: {exc}: nothing to calibrate", file=sys.stderr)
+            return 2
+        rows, no_hints, scored = scores
+        chosen, value = choose_patch(rows), "patch"
+        rule = "best PSNR averaged over the hint counts"
+        lines = patch_table(rows, chosen, no_hints, scored)
+        extra = {"counts": list(args.counts), "no_hints": no_hints, "colour_photos": scored}
+    elif args.task == "colorize":
         rows = score_gains(args.weights, photos, args.gains)
         chosen, value = choose_gain(rows), "gain"
         rule = f"best mean PSNR among gains beating grey on >= {MIN_WIN_SHARE:.0%}"
@@ -279,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rows": [asdict(r) for r in rows],
             "chosen": getattr(chosen, value),
             "rule": rule,
+            **extra,
         }
         args.out.write_text(json.dumps(payload, indent=1))
     return 0

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from engine.archs import build_arch
+from engine.archs import arch_class, build_arch
 from engine.errors import ModelUnavailable
 from engine.tasks import get_task
 from engine.weights import Manifest, ModelEntry, load_weights, save_weights, write_manifest
@@ -76,6 +76,7 @@ def _card(
     hours: float,
     chroma_gain: float | None = None,
     threshold: float | None = None,
+    hint_patch: int | None = None,
 ) -> str:
     params = sum(p.numel() for p in net.parameters())
     gain_row = (
@@ -86,6 +87,11 @@ def _card(
     )
     if threshold is not None:
         gain_row += f"| threshold | {threshold:g} damage probability at sensitivity 0.5 |\n"
+    if hint_patch is not None:
+        gain_row += (
+            f"| hint patch | {hint_patch}×{hint_patch} px square per colour hint, at the "
+            f"network's working resolution |\n"
+        )
     metrics = "\n".join(f"| {k} | {v:.4f} |" for k, v in state["last_metrics"].items())
     folders = "\n".join(f"- `{d}`" for d in state.get("data_dirs", [])) or "- (not recorded)"
     precision = "float16" if result.half else "float32"
@@ -151,11 +157,16 @@ def export_run(
     notes: str = "",
     chroma_gain: float | None = None,
     threshold: float | None = None,
+    hint_patch: int | None = None,
 ) -> ExportResult:
     state = load_checkpoint(run_dir)
     cfg = config_from_dict(state["config"]["task"], state["config"])
     _check_setting("check_chroma_gain", "--chroma-gain", chroma_gain, cfg.task)
     _check_setting("check_threshold", "--threshold", threshold, cfg.task)
+    _check_setting("check_hint_patch", "--hint-patch", hint_patch, cfg.task)
+    generator = cfg.model.generator
+    if hint_patch is not None and not getattr(arch_class(generator), "takes_hints", False):
+        raise TrainingError(f"--hint-patch does not apply to {generator}: it takes no hints")
     net = ema_generator(state, cfg)
     probe = probe_input(net, cfg.task)
     reference = _outputs(net, probe)
@@ -176,6 +187,8 @@ def export_run(
         meta["chroma_gain"] = float(chroma_gain)
     if threshold is not None:
         meta["threshold"] = float(threshold)
+    if hint_patch is not None:
+        meta["hint_patch"] = int(hint_patch)
     output.parent.mkdir(parents=True, exist_ok=True)
     # Written and verified beside the target first: a failed export never touches the
     # model that is shipped now, nor its manifest entry.
@@ -204,12 +217,13 @@ def export_run(
     write_manifest(output.parent, [*others, entry])
     Manifest.read(output.parent).load_entry(entry)  # the manifest vouches for the file
     result = ExportResult(output, digest, half, half_error, output.with_suffix(".md"))
-    card = _card(cfg, state, net, result, training_hours(run_dir), chroma_gain, threshold)
+    hours = training_hours(run_dir)
+    card = _card(cfg, state, net, result, hours, chroma_gain, threshold, hint_patch)
     result.card.write_text(card + (f"\n{notes.strip()}\n" if notes.strip() else ""), "utf-8")
     return result
 
 
-def _check_setting(checker: str, option: str, value: float | None, task: str) -> None:
+def _check_setting(checker: str, option: str, value: float | int | None, task: str) -> None:
     """A calibrated setting (training.calibrate) is checked by the task model that will
     read it from the file's meta, exactly as the engine checks it when loading."""
     if value is None:
@@ -272,6 +286,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="P",
         help="detect only: the damage probability marked at sensitivity 0.5 (training.calibrate)",
     )
+    parser.add_argument(
+        "--hint-patch",
+        type=int,
+        metavar="P",
+        help="colorize only: the odd side (1-9 px at the network's resolution) of the square "
+        "each colour hint fills (training.calibrate colorize-hints)",
+    )
     args = parser.parse_args(argv)
     try:
         notes = args.notes.read_text("utf-8") if args.notes else ""
@@ -288,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             notes=notes,
             chroma_gain=args.chroma_gain,
             threshold=args.threshold,
+            hint_patch=args.hint_patch,
         )
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -11,7 +11,14 @@ import torch
 
 from engine.color import denormalize_ab, lab_to_rgb, luminance, normalize_l
 from engine.errors import InvalidRequest, ModelUnavailable
-from engine.hints import DEFAULT_PATCH, encode_input, hint_ab, place_hints, working_pixels
+from engine.hints import (
+    DEFAULT_PATCH,
+    MAX_PATCH,
+    encode_input,
+    hint_ab,
+    place_hints,
+    working_pixels,
+)
 from engine.options import ColorizeRequest, ColourHint, Progress
 from engine.pixels import from_unit, to_unit
 from engine.tasks.base import InferenceModel
@@ -51,17 +58,19 @@ def _upsample(small: np.ndarray, rows: slice, height: int, width: int) -> np.nda
 
 
 def hint_input(
-    small_l: np.ndarray, hints: tuple[ColourHint, ...], size: tuple[int, int]
+    small_l: np.ndarray,
+    hints: tuple[ColourHint, ...],
+    size: tuple[int, int],
+    patch: int,
 ) -> np.ndarray:
     """The hint-conditioned network's H×W×4 input (`engine.hints.encode_input`) for the
     working-resolution L ``small_l`` (0..100) of a ``size`` (W, H) photo: each hint moved
-    to its pixel of the working copy, its ab from its RGB, over a DEFAULT_PATCH square.
-    No hints: an empty hint map, the automatic case the network was also trained on."""
+    to its pixel of the working copy, its ab from its RGB, over a ``patch``×``patch``
+    square there (odd; the model's `Colorizer.hint_patch`). No hints: an empty hint map,
+    the automatic case the network was also trained on."""
     working = (small_l.shape[1], small_l.shape[0])
     points = working_pixels([(h.x, h.y) for h in hints], size, working)
-    ab_map, mask = place_hints(
-        small_l.shape, points, hint_ab([h.rgb for h in hints]), DEFAULT_PATCH
-    )
+    ab_map, mask = place_hints(small_l.shape, points, hint_ab([h.rgb for h in hints]), patch)
     return encode_input(normalize_l(small_l), ab_map, mask)
 
 
@@ -75,12 +84,20 @@ class Colorizer(InferenceModel):
     colours, greyer than any of them; the gain is the vividness its exporter chose, and
     strength ``1 / chroma_gain`` gives back the network's own (PSNR-best) colours. With
     hints the gain is left out: the user's colours come back as given, not amplified.
+
+    A hint-taking model's file may carry ``meta["hint_patch"]``: the side (odd, 1 to
+    `MAX_PATCH` pixels of the network's working resolution) of the square each user pin
+    fills (`hint_input`), chosen per model on the validation photos (``training.calibrate
+    colorize-hints``, written by ``training.export --hint-patch``); DEFAULT_PATCH without.
     """
 
     chroma_gain: float = 1.0
+    hint_patch: int = DEFAULT_PATCH
 
     def use_meta(self, meta: Mapping[str, Any], source: str) -> None:
-        self.chroma_gain = self.check_chroma_gain(meta.get("chroma_gain", 1.0), source)
+        gain = self.check_chroma_gain(meta.get("chroma_gain", 1.0), source)
+        patch = self.check_hint_patch(meta.get("hint_patch", DEFAULT_PATCH), source)
+        self.chroma_gain, self.hint_patch = gain, patch
 
     @staticmethod
     def check_chroma_gain(gain: object, source: str) -> float:
@@ -93,6 +110,18 @@ class Colorizer(InferenceModel):
                 f"{source} has chroma_gain {gain:g}: it must be in (0, {MAX_CHROMA_GAIN:g}]"
             )
         return float(gain)
+
+    @staticmethod
+    def check_hint_patch(patch: object, source: str) -> int:
+        """A weight file's hint patch side (the exporter checks its own the same way), or
+        ModelUnavailable naming `source`."""
+        if isinstance(patch, bool) or not isinstance(patch, int):
+            raise ModelUnavailable(f"{source} has an invalid hint_patch {patch!r}")
+        if not 1 <= patch <= MAX_PATCH or patch % 2 == 0:
+            raise ModelUnavailable(
+                f"{source} has hint_patch {patch}: it must be an odd side from 1 to {MAX_PATCH}"
+            )
+        return int(patch)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -141,7 +170,8 @@ class Colorizer(InferenceModel):
         if cancel is not None:
             cancel.raise_if_cancelled()
         if self.takes_hints:
-            ab_small = self.predict(hint_input(small_l, request.hints, (width, height)))
+            hinted = hint_input(small_l, request.hints, (width, height), self.hint_patch)
+            ab_small = self.predict(hinted)
         else:
             ab_small = self.predict(normalize_l(small_l)[..., None])
         yield Progress("", 2, 3, side)

@@ -11,7 +11,7 @@ from torch import nn
 from engine import api
 from engine.archs import build_arch
 from engine.color import lab_to_rgb, luminance, normalize_ab, rgb_to_lab
-from engine.errors import InvalidRequest
+from engine.errors import InvalidRequest, ModelUnavailable
 from engine.hints import DEFAULT_PATCH, hint_ab, working_pixels
 from engine.options import ColorizeRequest, ColourHint
 from engine.pixels import to_unit
@@ -245,3 +245,67 @@ def test_api_colorize_passes_its_hints_on(monkeypatch: pytest.MonkeyPatch) -> No
     hint = api.ColourHint(3, 4, (200, 40, 40))
     api.colorize(np.zeros((8, 8, 3), np.uint8), strength=0.5, hints=[hint])
     assert seen == [api.ColorizeRequest(strength=0.5, hints=(hint,))]
+
+
+# -- the pin's patch side, from the weight file -----------------------------------------
+
+
+def _pinned_pixels(model: Colorizer) -> np.ndarray:
+    """Where one pin at (100, 80) colours a grey photo at the model's working size (the
+    echo net returns the hint map: no resize, so the square comes back as it was written)."""
+    image = _grey_of(SKIN, (192, 256))
+    request = ColorizeRequest(hints=(ColourHint(100.5, 80.5, SKIN),))
+    out = _finish(model.run(image, request, cancel=None))
+    return np.argwhere((out != image).any(axis=2))
+
+
+@pytest.mark.parametrize("patch", [1, 7, 9])
+def test_a_files_hint_patch_is_the_side_of_each_pins_square(patch: int) -> None:
+    model = Colorizer(_EchoHints(), CPU, resolution=256)
+    assert model.hint_patch == DEFAULT_PATCH == 3
+    assert len(_pinned_pixels(model)) == 9
+    model.use_meta({"hint_patch": patch}, "wide.pt")
+    assert model.hint_patch == patch
+    pinned = _pinned_pixels(model)
+    half = patch // 2
+    assert len(pinned) == patch**2
+    assert pinned.min(axis=0).tolist() == [80 - half, 100 - half]
+    assert pinned.max(axis=0).tolist() == [80 + half, 100 + half]
+
+
+def test_the_hint_patch_is_read_from_the_weight_file_and_3_without(tmp_path) -> None:
+    from engine.models import load_model
+    from engine.weights import save_weights
+
+    wide, plain = tmp_path / "wide.pt", tmp_path / "plain.pt"
+    save_weights(wide, tiny_hint_net(), task="colorize", meta={"resolution": 256, "hint_patch": 7})
+    save_weights(plain, tiny_hint_net(), task="colorize", meta={"resolution": 256})
+    hints = ColorizeRequest(hints=(ColourHint(200, 150, SKIN),))
+    for path, side in ((wide, 7), (plain, DEFAULT_PATCH)):
+        model = load_model("colorize", CPU, weights=path, full_precision=True)
+        assert model.hint_patch == side
+        seen = _spy(model)
+        try:
+            _finish(model.run(_photo(), hints, cancel=None))
+        finally:
+            del model.forward  # the engine caches the model: leave it as it was loaded
+        assert seen[0][0, 3].sum() == side**2
+
+
+@pytest.mark.parametrize("patch", [0, 2, 4, 11, -1, 7.0, "7", True, None])
+def test_a_bad_hint_patch_is_refused_naming_the_file(patch, tmp_path) -> None:
+    model = Colorizer(tiny_hint_net(), CPU, resolution=256)
+    with pytest.raises(ModelUnavailable, match=r"odd\.pt.*hint_patch") as caught:
+        model.use_meta({"hint_patch": patch}, "odd.pt")
+    assert "\n" not in str(caught.value)
+    assert model.hint_patch == DEFAULT_PATCH and model.chroma_gain == 1.0
+
+
+def test_a_weight_file_with_a_bad_hint_patch_does_not_load(tmp_path) -> None:
+    from engine.models import load_model
+    from engine.weights import save_weights
+
+    path = tmp_path / "even.pt"
+    save_weights(path, tiny_hint_net(), task="colorize", meta={"hint_patch": 4})
+    with pytest.raises(ModelUnavailable, match=r"even\.pt has hint_patch 4: it must be an odd"):
+        load_model("colorize", CPU, weights=path)

@@ -10,9 +10,12 @@ import torch
 from training_support import make_trainer, tiny_config
 
 from engine import api
+from engine import models as engine_models
 from engine.weights import Manifest, load_weights
+from training.config import ModelConfig
 from training.errors import TrainingError
 from training.export import export_run, inference_resolution, probe_input, training_hours
+from training.export import main as export_main
 
 
 def test_export_bakes_weights_the_engine_loads_with_identical_outputs(photos, tmp_path):
@@ -51,6 +54,35 @@ def test_export_stores_a_colorizers_chroma_gain_and_refuses_it_for_other_tasks(p
     with pytest.raises(TrainingError, match="--threshold does not apply to denoise models"):
         export_run(tmp_path / "den", tmp_path / "weights" / "denoise.pt", threshold=0.4)
     assert not (tmp_path / "weights" / "denoise.pt").exists()
+
+
+def test_export_stores_a_hint_colorizers_hint_patch_and_refuses_it_elsewhere(photos, tmp_path):
+    tiny = {"base_channels": 4, "max_channels": 8}
+    hinted = ModelConfig("colorize_hint", tiny, "colorize_patchgan", tiny)
+    run = tiny_config("colorize", steps=1, dataset="colorize_hint", model=hinted)
+    make_trainer(run, photos, tmp_path / "hint").fit()
+    target = tmp_path / "weights" / "colorize.pt"
+    cli = ["--hint-patch", "7", "--chroma-gain", "1.2", "-o", str(target)]
+    assert export_main([str(tmp_path / "hint"), *cli]) == 0
+    assert load_weights(target).meta["hint_patch"] == 7
+    assert load_weights(target).meta["chroma_gain"] == 1.2
+    assert "hint patch | 7×7 px square" in target.with_suffix(".md").read_text()
+    model = engine_models.load_model("colorize", torch.device("cpu"), weights=target)
+    assert model.hint_patch == 7  # the engine reads what was written
+    assert "hint_patch" not in load_weights(export_run(tmp_path / "hint", target).path).meta
+    for bad in (4, 0, 11):
+        with pytest.raises(TrainingError, match=rf"--hint-patch has hint_patch {bad}: .*odd"):
+            export_run(tmp_path / "hint", target, hint_patch=bad)
+    with pytest.raises(TrainingError, match="--hint-patch has an invalid hint_patch True"):
+        export_run(tmp_path / "hint", target, hint_patch=True)
+    make_trainer(tiny_config("colorize", steps=1), photos, tmp_path / "col").fit()
+    plain = tmp_path / "plain" / "colorize.pt"
+    with pytest.raises(TrainingError, match="--hint-patch does not apply to colorize_unet"):
+        export_run(tmp_path / "col", plain, hint_patch=5)
+    make_trainer(tiny_config("denoise", steps=1), photos, tmp_path / "den").fit()
+    with pytest.raises(TrainingError, match="--hint-patch does not apply to denoise models"):
+        export_run(tmp_path / "den", tmp_path / "weights" / "denoise.pt", hint_patch=3)
+    assert not plain.exists() and not (tmp_path / "weights" / "denoise.pt").exists()
 
 
 def test_exported_inpainter_works_at_full_resolution_and_a_colorizer_at_its_crop_size():
