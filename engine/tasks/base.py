@@ -11,7 +11,8 @@ the task registers itself in `engine.tasks.registry`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -117,13 +118,24 @@ class InferenceModel(ABC):
         """float32 H×W×Cin (network range) -> float32 H×W×Cout, same H and W; `settings`
         go to `forward` (e.g. a denoiser's strength)."""
         height, width = array.shape[:2]
+        with self.inference():
+            y = self.forward(self.network_input(array), **settings)[0, :, :height, :width]
+            return y.float().cpu().numpy().transpose(1, 2, 0)
+
+    @contextmanager
+    def inference(self) -> Iterator[None]:
+        """What every network call runs under: `torch.inference_mode()` and, where the
+        model uses it, bfloat16 autocast."""
         autocast = torch.autocast("cpu", torch.bfloat16, enabled=self.autocast_bfloat16)
         with torch.inference_mode(), autocast:
-            x = torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None]
-            x = pad_to_multiple(x.to(self.device, self.dtype), self.multiple)
-            x = x.contiguous(memory_format=torch.channels_last)
-            y = self.forward(x, **settings)[0, :, :height, :width]
-            return y.float().cpu().numpy().transpose(1, 2, 0)
+            yield
+
+    def network_input(self, array: np.ndarray) -> torch.Tensor:
+        """float32 H×W×C -> 1×C×H'×W' on the device in the model's dtype, channels_last,
+        padded (bottom/right) to the network's size multiple; call it within `inference`."""
+        x = torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None]
+        x = pad_to_multiple(x.to(self.device, self.dtype), self.multiple)
+        return x.contiguous(memory_format=torch.channels_last)
 
     @property
     def bytes_per_pixel(self) -> int:

@@ -210,3 +210,67 @@ def test_other_errors_are_not_mistaken_for_out_of_memory():
 
     with pytest.raises(ValueError, match="shape mismatch"):
         _run(np.zeros((100, 100, 3), np.float32), broken, TilePlan(64, 16))
+
+
+@pytest.mark.parametrize("length,tile,overlap", [(6000, 1024, 64), (517, 216, 64), (1001, 104, 20)])
+def test_tiles_start_on_the_networks_grid(length, tile, overlap):
+    spans = plan_spans(length, tile, overlap, multiple=8)
+    size = spans[0].stop - spans[0].start
+    assert spans[0].start == 0 and spans[-1].stop == length and size % 8 == 0 and size <= tile
+    assert all(s.start % 8 == 0 for s in spans)
+    assert all(s.stop - s.start == size for s in spans[:-1])
+    assert size - 8 < spans[-1].stop - spans[-1].start <= size  # the last ends at the length
+    for a, b in zip(spans, spans[1:], strict=False):
+        assert a.overlap_after == b.overlap_before == a.stop - b.start >= overlap
+
+
+def _blockwise_net() -> nn.Module:
+    """Works on 8×8 blocks (a 3×3 conv between pixel-unshuffle and -shuffle): not
+    shift-invariant by less than 8 px, as a U-Net at 1/8 of the side is not."""
+    torch.manual_seed(4)
+    return nn.Sequential(
+        nn.PixelUnshuffle(8), nn.Conv2d(192, 192, 3, padding=1), nn.PixelShuffle(8)
+    ).eval()
+
+
+def test_a_blockwise_network_tiles_exactly_when_tiles_start_on_its_grid():
+    net = _blockwise_net()
+
+    def fn(tile: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(tile.transpose(2, 0, 1)))[None]
+            h, w = tile.shape[:2]
+            x = torch.nn.functional.pad(x, (0, -w % 8, 0, -h % 8), mode="replicate")
+            return net(x)[0, :, :h, :w].numpy().transpose(1, 2, 0)
+
+    src = np.random.default_rng(5).random((203, 317, 3), dtype=np.float32)
+    tiled, _ = _run(src, fn, TilePlan(tile=64, overlap=32, multiple=8))
+    np.testing.assert_allclose(tiled, fn(src), atol=1e-5)
+    # The same tiles 4 px off the grid are another computation (the reason for the grid).
+    shifted = fn(src[4:68, 4:68])[16:48, 16:48]
+    assert np.abs(shifted - fn(src)[20:52, 20:52]).max() > 0.01
+
+
+def test_with_origin_the_function_is_told_where_each_tile_starts_also_after_a_replan():
+    src = np.random.default_rng(6).random((300, 260, 3), dtype=np.float32)
+    origins = []
+
+    def fragile(tile, origin):
+        y0, x0 = origin
+        assert np.array_equal(tile, src[y0 : y0 + tile.shape[0], x0 : x0 + tile.shape[1]])
+        if y0 > 0 and max(tile.shape[:2]) > 64:  # out of memory from the second row on
+            raise MemoryError()
+        origins.append(origin)
+        return tile * 2
+
+    plan = TilePlan(tile=128, overlap=32, min_tile=32, multiple=8)
+    out = np.zeros_like(src)
+    steps = list(iter_tiled(src, fragile, out, plan, _identity_finalize, with_origin=True))
+    np.testing.assert_allclose(out, src * 2, atol=1e-5)
+    assert steps[-1].tile_size == 64 and steps[-1].done == steps[-1].total == len(steps)
+    first_rows, first_xs = plan_spans(300, 128, 32, 8), plan_spans(260, 128, 32, 8)
+    replanned = [s.start + first_rows[1].start for s in plan_spans(212, 64, 32, 8)]
+    expected = [(0, x.start) for x in first_xs] + [
+        (y, x.start) for y in replanned for x in plan_spans(260, 64, 32, 8)
+    ]
+    assert origins == expected and all(y % 8 == 0 and x % 8 == 0 for y, x in origins)
