@@ -116,13 +116,18 @@ def score(method: Method | Callable | None, images: list[np.ndarray], hints: int
             out = method(grey)
         seconds += time.perf_counter() - started
         a, b = out.astype(np.float64) / 255.0, clean.astype(np.float64) / 255.0
-        values.append((psnr(a, b), ssim(a, b), colourfulness(out.astype(np.float64))))
+        baseline = psnr(grey.astype(np.float64) / 255.0, b)
+        quality = psnr(a, b)
+        values.append(
+            (quality, ssim(a, b), colourfulness(out.astype(np.float64)), quality > baseline)
+        )
     mean = np.mean(values, axis=0)
     return {
         "images": len(images),
         "psnr": float(mean[0]),
         "ssim": float(mean[1]),
         "colourfulness": float(mean[2]),
+        "beats_grey": float(mean[3]),  # share of photos scored above their grey version
         "seconds": seconds / len(images),
     }
 
@@ -188,8 +193,8 @@ def sort_key(row: dict) -> tuple:
 def table(rows: list[dict]) -> str:
     lines = [
         "| set | method | PSNR (dB) | over grey | Zhang 2017 gain | SSIM "
-        "| colourfulness (truth) | s / image |",
-        "|---|---|---|---|---|---|---|---|",
+        "| colourfulness (truth) | beats grey | s / image |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         over, zhang = r.get("over_grey"), r.get("zhang_2017_gain")
@@ -199,6 +204,6 @@ def table(rows: list[dict]) -> str:
             f"| {r['set']} ({r['images']}) | {r['method']} | {r['psnr']:.2f} "
             f"| {over_text} | {zhang_text} "
             f"| {r['ssim']:.4f} | {r['colourfulness']:.1f} ({r['truth_colourfulness']:.1f}) "
-            f"| {r['seconds']:.2f} |"
+            f"| {r.get('beats_grey', 0.0):.0%} | {r['seconds']:.2f} |"
         )
     return "\n".join(lines)

@@ -45,6 +45,8 @@ def test_score_of_the_truth_itself_is_perfect_and_the_baseline_is_not():
     baseline = q.score(None, [photo])
     assert perfect["psnr"] == float("inf") and perfect["ssim"] == pytest.approx(1.0)
     assert np.isfinite(baseline["psnr"]) and baseline["colourfulness"] < 1.0
+    # The share of photos a method beats grey on: all for the truth, none for grey itself.
+    assert perfect["beats_grey"] == 1.0 and baseline["beats_grey"] == 0.0
 
 
 def test_speed_benchmark_scan_is_grey_in_its_own_depth():
