@@ -96,16 +96,19 @@ def test_hinted_rows_get_their_hints_and_a_gain_over_grey(monkeypatch) -> None:
     assert rows[2]["zhang_2017_gain"] == 3.0 and rows[2]["over_grey"] == 0.0
 
 
-def test_hint_rows_only_for_a_model_that_takes_hints(monkeypatch) -> None:
+def test_hint_rows_only_for_a_model_that_takes_hints(monkeypatch, tiny_weights) -> None:
     from benchmarks import quality_colorize as qc
 
-    assert not qc.takes_hints(None)  # the shipped colorizer takes no hints (yet)
+    assert qc.takes_hints(None)  # the shipped colorizer takes hints (colorize_hint)
+    plain = tiny_weights["colorize"]  # a colorize_unet: no hint input
+    assert not qc.takes_hints(plain)
     monkeypatch.setattr(qc, "engine_method", lambda file: lambda grey: grey)
     colourful = (np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8)
     monkeypatch.setattr(qc, "load_set", lambda name, limit: [colourful])
     args = qc.argparse.Namespace(
-        sets=["kodak24"], model=[], no_shipped=False, limit=1, chroma_gain=[], hints=[5]
-    )
+        sets=["kodak24"], model=[f"plain={plain}"], no_shipped=True, limit=1, chroma_gain=[],
+        hints=[5],
+    )  # fmt: skip
     rows = []
     qc.run(args, rows.append)
     assert [r["hints"] for r in rows] == [0, 0]
