@@ -28,6 +28,7 @@ import numpy as np
 from benchmarks.quality_common import add_model_arguments, load_set, model_files
 from engine import api
 from engine.color import lab_to_rgb, rgb_to_lab
+from training.calibrate_hints import truth_hints
 from training.metrics import colourfulness, psnr, ssim
 
 SETS = ("kodak24", "mcmaster", "cbsd68")
@@ -45,16 +46,9 @@ ZHANG_2017_GAIN = {1: 0.9, 2: 1.8, 5: 3.0, 10: 4.0, 20: 4.9}
 
 def random_hints(truth: np.ndarray, count: int, index: int) -> list[api.ColourHint]:
     """`count` hints at uniformly random pixels of `truth` (H×W×3 uint8), each the mean RGB
-    of the 3×3 patch around its point; fixed per (photo index, count)."""
-    rng = np.random.default_rng([HINT_SEED, index, count])
-    height, width = truth.shape[:2]
-    hints = []
-    for _ in range(count):
-        x, y = int(rng.integers(width)), int(rng.integers(height))
-        patch = truth[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2].reshape(-1, 3)
-        rgb = tuple(int(v) for v in np.round(patch.mean(axis=0)))
-        hints.append(api.ColourHint(x + 0.5, y + 0.5, rgb))
-    return hints
+    of the 3×3 patch around its point; fixed per (photo index, count). Drawn as the
+    calibration draws them on the validation photos, with the benchmark's own seed."""
+    return list(truth_hints(truth, count, index, seed=HINT_SEED))
 
 
 def greyscale(rgb: np.ndarray) -> np.ndarray:

@@ -26,9 +26,9 @@ from PySide6.QtCore import QObject, Signal
 
 from editor import dialogs
 from editor.doc import Document, DocumentError
-from editor.jobs import STATUS_MS, Feedback, Job, JobRunner
+from editor.jobs import STATUS_MS, Job, JobRunner
 from editor.restore_dialog import RestorePhotoDialog
-from editor.tasks import DetectChoices, RestoreChoices
+from editor.tasks import TaskHost
 from editor.worker import ProgressCallback
 from engine import api
 
@@ -37,16 +37,7 @@ ANALYSIS_TITLE = "Analyse photo"
 STEP_TASK = "restore: "  # api.restore's progress: "restore: <step>"
 
 
-class RestorePhotoHost(Feedback, Protocol):
-    """What Restore Photo needs from the window."""
-
-    @property
-    def document(self) -> Document | None: ...
-    @property
-    def restore_panel(self) -> RestoreChoices: ...
-    @property
-    def tools_panel(self) -> DetectChoices: ...
-    def run_options(self) -> api.RunOptions: ...
+RestorePhotoHost = TaskHost  # the window gives Restore Photo what it gives the tasks
 
 
 class ResultsSink(Protocol):
