@@ -267,14 +267,7 @@ def _denoise(state: _State, report: ProgressCallback) -> StepResult:
         return missing
     strength = state.request.denoise_strength
     request = DenoiseRequest(strength=strength)
-    cleaned = run_task(
-        "denoise",
-        state.current,
-        request,
-        options=state.options,
-        progress=report,
-        cancel=state.cancel,
-    )
+    cleaned = _run(state, "denoise", request, report)
     level = state.analysis.noise_level
     settings = {"strength": strength, "noise_level": level}
     said = f"noise level {level:.1f} reduced ({words.percent(strength)})"
@@ -319,13 +312,13 @@ def _colorize(state: _State, report: ProgressCallback) -> StepResult:
 
 def _run_colorize(state: _State, report: ProgressCallback, hints: tuple) -> np.ndarray:
     request = ColorizeRequest(strength=state.request.colorize_strength, hints=hints)
+    return _run(state, "colorize", request, report)
+
+
+def _run(state: _State, task: str, request: object, report: ProgressCallback) -> np.ndarray:
+    """The task's result on the picture so far, with the run's options and cancel."""
     return run_task(
-        "colorize",
-        state.current,
-        request,
-        options=state.options,
-        progress=report,
-        cancel=state.cancel,
+        task, state.current, request, options=state.options, progress=report, cancel=state.cancel
     )
 
 

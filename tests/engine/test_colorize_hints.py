@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from task_support import finish
 from torch import nn
 
 from engine import api
@@ -20,14 +21,6 @@ from engine.tasks.colorize import Colorizer
 CPU = torch.device("cpu")
 TINY = {"base_channels": 4, "max_channels": 8}
 SKIN = (200, 150, 120)
-
-
-def _finish(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def tiny_hint_net(seed: int = 0) -> nn.Module:
@@ -126,15 +119,15 @@ def test_hints_off_the_image_are_refused_before_a_model_loads(tmp_path) -> None:
         api.run_task("colorize", image, ColorizeRequest(hints=(inside, off)), options=options)
     model = Colorizer(tiny_hint_net(), CPU, resolution=256)
     with pytest.raises(InvalidRequest, match="outside"):
-        _finish(model.run(image, ColorizeRequest(hints=(off,)), cancel=None))
+        finish(model.run(image, ColorizeRequest(hints=(off,)), cancel=None))
 
 
 def test_a_model_without_hints_refuses_them_in_one_line() -> None:
     model = Colorizer(build_arch("colorize_unet", **TINY), CPU, resolution=256)
     request = ColorizeRequest(hints=(ColourHint(5, 5, SKIN),))
     with pytest.raises(InvalidRequest, match="^this colorizer model does not take colour hints"):
-        _finish(model.run(_photo(), request, cancel=None))
-    assert _finish(model.run(_photo(), ColorizeRequest(), cancel=None)).shape == (300, 400, 3)
+        finish(model.run(_photo(), request, cancel=None))
+    assert finish(model.run(_photo(), ColorizeRequest(), cancel=None)).shape == (300, 400, 3)
 
 
 # -- what the network is fed ----------------------------------------------------------
@@ -153,7 +146,7 @@ def test_the_network_gets_each_hint_at_its_mapped_point_with_its_ab() -> None:
     model = Colorizer(tiny_hint_net(), CPU, resolution=256)
     seen = _spy(model)
     hints = (ColourHint(200, 150, SKIN), ColourHint(10.5, 290, (40, 90, 200)))
-    _finish(model.run(_photo(), ColorizeRequest(hints=hints), cancel=None))
+    finish(model.run(_photo(), ColorizeRequest(hints=hints), cancel=None))
     (x,) = seen
     assert x.shape[:2] == (1, 4)  # L, hint a, hint b, mask (padded to the 256 multiple)
     mask, ab = x[0, 3, :192, :256], x[0, 1:3, :192, :256]
@@ -168,7 +161,7 @@ def test_the_network_gets_each_hint_at_its_mapped_point_with_its_ab() -> None:
 def test_with_no_hints_the_network_gets_an_empty_hint_map() -> None:
     model = Colorizer(tiny_hint_net(), CPU, resolution=256)
     seen = _spy(model)
-    _finish(model.run(_photo(), ColorizeRequest(), cancel=None))
+    finish(model.run(_photo(), ColorizeRequest(), cancel=None))
     assert seen[0].shape[1] == 4 and not seen[0][0, 1:].any()
 
 
@@ -179,12 +172,12 @@ def test_the_pinned_colour_comes_back_at_its_place_not_amplified() -> None:
     model = Colorizer(_EchoHints(), CPU, resolution=256)
     model.use_meta({"chroma_gain": 2.0}, "vivid.pt")  # the automatic case's vividness only
     image = _grey_of(SKIN, (600, 800))
-    out = _finish(
+    out = finish(
         model.run(image, ColorizeRequest(hints=(ColourHint(400, 300, SKIN),)), cancel=None)
     )
     assert np.abs(out[300, 400].astype(int) - SKIN).max() <= 6  # bicubic overshoot ≤ ~5 %
     assert np.array_equal(out[20, 20], image[20, 20])  # far away: no hint, no colour
-    half = _finish(
+    half = finish(
         model.run(image, ColorizeRequest(0.5, hints=(ColourHint(400, 300, SKIN),)), cancel=None)
     )
     ab_full = rgb_to_lab(to_unit(out[300:301, 400:401]))[0, 0, 1:]
@@ -195,8 +188,8 @@ def test_the_pinned_colour_comes_back_at_its_place_not_amplified() -> None:
 def test_hints_change_the_result_near_the_pin() -> None:
     model = Colorizer(tiny_hint_net(), CPU, resolution=256)
     image = _photo()
-    auto = _finish(model.run(image, ColorizeRequest(), cancel=None))
-    pinned = _finish(
+    auto = finish(model.run(image, ColorizeRequest(), cancel=None))
+    pinned = finish(
         model.run(image, ColorizeRequest(hints=(ColourHint(200, 150, (40, 90, 200)),)), cancel=None)
     )
     change = np.abs(auto.astype(int) - pinned).mean(axis=2)
@@ -215,7 +208,7 @@ def test_no_hints_is_the_automatic_result_of_the_same_weights() -> None:
     for net in (hinted, plain.eval()):
         model = Colorizer(net, CPU, resolution=256)
         model.use_meta({"chroma_gain": 1.4}, "auto.pt")
-        results.append(_finish(model.run(_photo(), ColorizeRequest(0.8), cancel=None)))
+        results.append(finish(model.run(_photo(), ColorizeRequest(0.8), cancel=None)))
     assert np.abs(results[0].astype(int) - results[1]).max() <= 1
     assert np.abs(results[0].astype(int).max(axis=2) - results[0].min(axis=2)).mean() > 1
 
@@ -232,8 +225,8 @@ def test_a_toned_scan_is_colorized_from_its_lightness_only() -> None:
     model = Colorizer(tiny_hint_net(), CPU, resolution=256)
     for hints in ((), (ColourHint(100, 100, SKIN),)):
         request = ColorizeRequest(hints=hints)
-        toned = _finish(model.run(sepia, request, cancel=None))
-        neutral = _finish(model.run(grey, request, cancel=None))
+        toned = finish(model.run(sepia, request, cancel=None))
+        neutral = finish(model.run(grey, request, cancel=None))
         assert np.abs(toned.astype(int) - neutral).mean() < 0.6
 
 
@@ -255,7 +248,7 @@ def _pinned_pixels(model: Colorizer) -> np.ndarray:
     echo net returns the hint map: no resize, so the square comes back as it was written)."""
     image = _grey_of(SKIN, (192, 256))
     request = ColorizeRequest(hints=(ColourHint(100.5, 80.5, SKIN),))
-    out = _finish(model.run(image, request, cancel=None))
+    out = finish(model.run(image, request, cancel=None))
     return np.argwhere((out != image).any(axis=2))
 
 
@@ -286,7 +279,7 @@ def test_the_hint_patch_is_read_from_the_weight_file_and_3_without(tmp_path) -> 
         assert model.hint_patch == side
         seen = _spy(model)
         try:
-            _finish(model.run(_photo(), hints, cancel=None))
+            finish(model.run(_photo(), hints, cancel=None))
         finally:
             del model.forward  # the engine caches the model: leave it as it was loaded
         assert seen[0][0, 3].sum() == side**2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from task_support import finish
 
 from engine.archs import build_arch
 from engine.errors import Cancelled
@@ -38,14 +39,6 @@ def _noisy(height: int = 600, width: int = 150, seed: int = 0) -> np.ndarray:
     return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
-def _finish(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-
-
 def _spy_levels(model: Denoiser) -> list[torch.Tensor]:
     """The level grid of every network call (None where the network estimates its own)."""
     seen: list[torch.Tensor] = []
@@ -64,7 +57,7 @@ def test_every_tile_gets_its_part_of_the_whole_images_estimate(noise):
     model, image = _model(), _noisy()
     unit = image.astype(np.float32) / 255
     seen = _spy_levels(model)
-    _finish(model.run(image, DenoiseRequest(1.0, noise), plan=PLAN, cancel=None))
+    finish(model.run(image, DenoiseRequest(1.0, noise), plan=PLAN, cancel=None))
     # Estimated in two blocks of rows (600 > 512) on what the tiles give the network.
     cleaned = remove_impulses(unit) if noise is NoiseKind.SALT_AND_PEPPER else unit
     whole = model.estimate_level(encode_rgb(cleaned))
@@ -95,7 +88,7 @@ def test_tiles_off_the_cell_grid_get_the_grid_interpolated_at_their_cells():
 
 def test_strength_zero_returns_the_input_exactly_when_tiled():
     model, image = _model(), _noisy(200, 150, seed=1)
-    out = _finish(model.run(image, DenoiseRequest(0.0), plan=PLAN, cancel=None))
+    out = finish(model.run(image, DenoiseRequest(0.0), plan=PLAN, cancel=None))
     assert np.array_equal(out, image)
 
 
@@ -112,14 +105,14 @@ def test_cancel_stops_between_estimator_blocks_before_any_tile():
 
     model.net.estimate_level = cancelling
     with pytest.raises(Cancelled):
-        _finish(model.run(image, DenoiseRequest(), plan=PLAN, cancel=token))
+        finish(model.run(image, DenoiseRequest(), plan=PLAN, cancel=token))
     assert len(calls) == 1 and calls[0][-2] < 600 and seen == []
 
 
 def test_an_image_in_one_tile_is_denoised_as_the_network_alone_would():
     """One tile, one estimate: the same pixels as before the whole-image estimate."""
     model, image = _model(), _noisy(100, 120, seed=2)
-    out = _finish(model.run(image, DenoiseRequest(1.3), plan=TilePlan(256, 64), cancel=None))
+    out = finish(model.run(image, DenoiseRequest(1.3), plan=TilePlan(256, 64), cancel=None))
     unit = image.astype(np.float32) / 255
     alone = decode_rgb(model.predict(encode_rgb(unit), strength=1.3))
     assert np.array_equal(out, from_unit(alone, np.uint8))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from training_support import random_photos
 
 from engine.archs import build_arch
 from engine.color import rgb_to_lab
@@ -57,19 +58,10 @@ def colour_weights(tmp_path: Path) -> Path:
     return path
 
 
-def _photos(folder: Path, count: int) -> Path:
-    folder.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(count):
-        pixels = (rng.random((96, 80, 3)) * 255).astype(np.uint8)
-        Image.fromarray(pixels).save(folder / f"p{i}.png")
-    return folder
-
-
 def test_a_gain_near_zero_scores_as_grey_and_rows_cover_every_gain(
     colour_weights: Path, tmp_path: Path
 ) -> None:
-    photos = sorted(_photos(tmp_path / "photos", 3).glob("*.png"))
+    photos = sorted(random_photos(tmp_path / "photos", 3).glob("*.png"))
     rows = score_gains(colour_weights, photos, [0.001, 2.0])
     assert [row.gain for row in rows] == [0.001, 2.0]
     assert rows[0].over_grey == pytest.approx(0.0, abs=0.05)
@@ -80,7 +72,7 @@ def test_a_gain_near_zero_scores_as_grey_and_rows_cover_every_gain(
 def test_the_command_scores_the_runs_validation_split_only(
     colour_weights: Path, tmp_path: Path
 ) -> None:
-    folder = _photos(tmp_path / "train", 8)
+    folder = random_photos(tmp_path / "train", 8)
     out = tmp_path / "rows.json"
     args = ["colorize", "--weights", str(colour_weights), "--data", str(folder)]
     assert main([*args, "--val-fraction", "0.25", "--gains", "1", "1.5", "--out", str(out)]) == 0
@@ -107,7 +99,7 @@ def test_detector_thresholds_are_scored_on_damaged_and_undamaged_photos(tmp_path
     net = build_arch("detect_unet", base_channels=4, deep_blocks=1, fine_channels=4)
     path = tmp_path / "detect.pt"
     save_weights(path, net, task="detect")
-    photos = sorted(_photos(tmp_path / "photos", 2).glob("*.png"))
+    photos = sorted(random_photos(tmp_path / "photos", 2).glob("*.png"))
     rows = score_thresholds(path, photos, [0.0, 0.999999])
     low, high = rows
     # Everything above probability 0: every pixel of every photo is marked.
@@ -124,6 +116,6 @@ def test_grey_validation_photos_are_skipped_as_training_skips_them(
     Image.fromarray(grey).save(folder / "grey.png")
     with pytest.raises(SystemExit, match="no colour photo"):
         score_gains(colour_weights, [folder / "grey.png"], [1.0])
-    photos = sorted(_photos(tmp_path / "photos", 1).glob("*.png"))
+    photos = sorted(random_photos(tmp_path / "photos", 1).glob("*.png"))
     both = score_gains(colour_weights, [folder / "grey.png", *photos], [1.0])
     assert both == score_gains(colour_weights, photos, [1.0])

@@ -10,6 +10,7 @@ import pytest
 import torch
 from PIL import Image
 from torch import nn
+from training_support import random_photos
 
 from engine.archs import build_arch
 from engine.models import load_model
@@ -56,20 +57,11 @@ def _hint_weights(path: Path, *, listens: bool = True, arch: str = "colorize_hin
     return path
 
 
-def _photos(folder: Path, count: int) -> Path:
-    folder.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(count):
-        pixels = (rng.random((96, 80, 3)) * 255).astype(np.uint8)
-        Image.fromarray(pixels).save(folder / f"p{i}.png")
-    return folder
-
-
 def test_every_patch_and_count_is_scored_and_the_files_patch_is_left_as_loaded(
     tmp_path: Path,
 ) -> None:
     weights = _hint_weights(tmp_path / "hint.pt")
-    photos = sorted(_photos(tmp_path / "photos", 2).glob("*.png"))
+    photos = sorted(random_photos(tmp_path / "photos", 2).glob("*.png"))
     rows, no_hints, scored = score_patches(weights, photos, [1, 7], [2, 6])
     assert scored == 2
     assert [row.patch for row in rows] == [1, 7] and all(list(r.psnr) == [2, 6] for r in rows)
@@ -82,7 +74,7 @@ def test_every_patch_and_count_is_scored_and_the_files_patch_is_left_as_loaded(
 
 def test_a_net_that_ignores_its_hints_scores_as_with_no_hints(tmp_path: Path) -> None:
     weights = _hint_weights(tmp_path / "deaf.pt", listens=False)
-    photos = sorted(_photos(tmp_path / "photos", 1).glob("*.png"))
+    photos = sorted(random_photos(tmp_path / "photos", 1).glob("*.png"))
     rows, no_hints, _ = score_patches(weights, photos, [1, 9], [3])
     assert [row.psnr[3] for row in rows] == pytest.approx([no_hints, no_hints], abs=1e-9)
 
@@ -91,7 +83,7 @@ def test_the_command_scores_the_runs_validation_split_and_marks_its_choice(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     weights = _hint_weights(tmp_path / "hint.pt")
-    folder = _photos(tmp_path / "train", 8)
+    folder = random_photos(tmp_path / "train", 8)
     out = tmp_path / "rows.json"
     args = ["colorize-hints", "--weights", str(weights), "--data", str(folder)]
     cli = ["--val-fraction", "0.25", "--patches", "1", "3", "--counts", "2", "4"]
@@ -115,7 +107,7 @@ def test_a_model_that_takes_no_hints_is_refused_in_one_line(
     weights = tmp_path / "plain.pt"
     torch.manual_seed(0)
     save_weights(weights, build_arch("colorize_unet", **TINY), task="colorize")
-    folder = _photos(tmp_path / "train", 4)
+    folder = random_photos(tmp_path / "train", 4)
     args = ["colorize-hints", "--weights", str(weights), "--data", str(folder)]
     assert main([*args, "--val-fraction", "0.5"]) == 2
     err = capsys.readouterr().err.strip()
@@ -137,5 +129,5 @@ def test_grey_validation_photos_are_skipped(tmp_path: Path) -> None:
     Image.fromarray(grey).save(tmp_path / "grey.png")
     with pytest.raises(SystemExit, match="no colour photo"):
         score_patches(weights, [tmp_path / "grey.png"], [3], [5])
-    photos = sorted(_photos(tmp_path / "photos", 1).glob("*.png"))
+    photos = sorted(random_photos(tmp_path / "photos", 1).glob("*.png"))
     assert score_patches(weights, [tmp_path / "grey.png", *photos], [3], [5])[2] == 1

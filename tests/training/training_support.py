@@ -84,3 +84,13 @@ def tiny_inpaint_toml(path: Path, steps: int, checkpoint_every: int) -> Path:
         "[model.discriminator_kwargs]\nbase_channels = 4\n"
     )
     return path
+
+
+def random_photos(folder: Path, count: int) -> Path:
+    """`folder` made and filled with `count` 80×96 random colour PNGs (p0.png, ...)."""
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(count):
+        pixels = (rng.random((96, 80, 3)) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"p{i}.png")
+    return folder
