@@ -1,6 +1,7 @@
 """Training hooks of the damage detector (issue 21): a segmentation network, trained on
 `training.data.damage_dataset` samples by BCE-with-logits plus soft Dice (the config's
-``[losses] bce`` and ``dice``, `LossWeights.for_task("detect")`).
+``[losses] bce`` and ``dice``, `LossWeights.for_task("detect")`), or with ``balanced_bce``
+the BCE weighted by the samples' component-balanced ``weight``.
 
 There is no adversarial term by default (a mask has no texture for a critic to judge), so
 the trainer never runs the critic; `critic_input` still gives one a sensible input — the
@@ -31,6 +32,13 @@ class DetectHooks(TaskHooks):
 
     def generate(self, generator: nn.Module, batch: Batch) -> Outputs:
         return Outputs(generator(batch["input"]))
+
+    def generator_loss(
+        self, batch: Batch, out: Outputs, fake_logits: torch.Tensor | None
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        return self.loss(
+            out.pred, batch["target"], fake_logits=fake_logits, pixel_weight=batch.get("weight")
+        )
 
     def critic_input(self, batch: Batch, pred: torch.Tensor | None) -> torch.Tensor:
         mask = batch["target"] if pred is None else torch.sigmoid(pred)

@@ -184,6 +184,8 @@ class LossWeights:
             replaces by the known ones anyway.
         bce: binary cross-entropy of logits against a 0/1 target (damage detection).
         dice: `soft_dice` of logits against a 0/1 target (damage detection).
+        balanced_bce: BCE of logits weighted per pixel by the batch's ``weight`` (the
+            detector's component-balanced weights: small pieces of damage count more).
     """
 
     adversarial: float = 0.0
@@ -196,6 +198,7 @@ class LossWeights:
     hole_mse: float = 0.0
     bce: float = 0.0
     dice: float = 0.0
+    balanced_bce: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -274,12 +277,13 @@ class GeneratorLoss:
         target: Tensor,
         fake_logits: Tensor | None = None,
         mask: Tensor | None = None,
+        pixel_weight: Tensor | None = None,
     ) -> tuple[Tensor, dict[str, float]]:
         """``(weighted total, unweighted value of each computed term)``.
 
         ``fake_logits`` None skips the adversarial term (generator warm-up). ``mask`` (1 = hole)
         is required by the reconstruction and hole_mse terms and restricts TV to the hole's
-        surroundings.
+        surroundings. ``pixel_weight`` is required by the balanced_bce term.
         """
         w = self.weights
         terms: dict[str, Tensor] = {}
@@ -313,6 +317,12 @@ class GeneratorLoss:
             terms["bce"] = F.binary_cross_entropy_with_logits(pred.float(), target.float())
         if w.dice > 0:
             terms["dice"] = soft_dice(pred, target)
+        if w.balanced_bce > 0:
+            if pixel_weight is None:
+                raise TrainingError("the balanced_bce loss needs per-pixel weights")
+            terms["balanced_bce"] = F.binary_cross_entropy_with_logits(
+                pred.float(), target.float(), weight=pixel_weight.float()
+            )
         total = sum((getattr(w, name) * value for name, value in terms.items()), pred.new_zeros(()))
         # One device sync for all the logged values instead of one per term.
         values = torch.stack([t.detach().float() for t in terms.values()]).tolist()

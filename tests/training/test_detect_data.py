@@ -11,6 +11,7 @@ from training import builder
 from training.config import TrainConfig
 from training.data import DATASETS, TASKS, AugmentConfig, DamageDataset, build_dataset
 from training.data.damage import HELD_OUT_SEED, DamageConfig, damage
+from training.data.damage_dataset import MAX_WEIGHT, REFERENCE_AREA, component_weights
 from training.data.folders import TrainingDataError
 from training.distributed import DistInfo
 from training.metrics import damage_counts, damage_scores
@@ -141,3 +142,24 @@ def test_empty_masks_and_pooled_counts():
     assert pooled["f1"] == 1.0 and pooled["flagged"] == pytest.approx(30 / 3200)
     with pytest.raises(ValueError, match="H×W"):
         damage_counts(empty, np.zeros((40, 41), bool))
+
+
+def test_component_weights_favour_small_pieces_of_damage():
+    label = np.zeros((80, 80), np.uint8)
+    label[2:5, 2:5] = 1  # a 9-px speck
+    label[10:70, 40:60] = 1  # a 1200-px crack: larger than the reference area
+    label[75, 10:42] = 1  # a 32-px hair
+    weights = component_weights(label)
+    assert weights.dtype == np.float32 and weights.shape == label.shape
+    assert np.all(weights[label == 0] == 1.0)
+    assert np.all(weights[10:70, 40:60] == 1.0)
+    assert np.all(weights[2:5, 2:5] == MAX_WEIGHT)  # sqrt(1024 / 9) > the cap
+    assert weights[75, 20] == pytest.approx(np.sqrt(REFERENCE_AREA / 32))
+    assert np.all(component_weights(np.zeros((8, 8), np.uint8)) == 1.0)
+
+
+def test_a_sample_carries_the_weights_of_its_label(photos):
+    sample = _dataset(photos, seed=2)[0]
+    label = sample["target"][0].numpy()
+    assert sample["weight"].shape == (1, 64, 64)
+    assert np.array_equal(sample["weight"][0].numpy(), component_weights(label))

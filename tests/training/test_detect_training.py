@@ -4,6 +4,7 @@ and run through the engine (issue 21)."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -166,3 +167,19 @@ def test_a_runs_damage_settings_are_saved_and_an_older_run_without_them_resumes(
     older = make_trainer(TrainConfig(task="detect"), photos, run, resume=True)
     assert older.cfg.damage == older.train_set.damage == older.val_set.damage == DamageConfig()
     assert older.step == 1
+
+
+def test_balanced_bce_weighs_pixels_by_the_batch_weights():
+    batch = {**_batch(), "weight": torch.ones(2, 1, 32, 32)}
+    logits = torch.zeros_like(batch["target"])
+    loss = GeneratorLoss(LossWeights(balanced_bce=1.0))
+    hooks = DetectHooks(loss)
+    plain = float(hooks.generator_loss(batch, Outputs(logits), None)[0])
+    assert plain == pytest.approx(math.log(2.0), rel=1e-5)  # weight 1 everywhere: plain BCE
+    # a wrong pixel weighed 5x costs more than the same pixel weighed 1x
+    wrong = (1 - batch["target"] * 2) * 3
+    heavy = {**batch, "weight": torch.ones_like(batch["target"]) + 4 * batch["target"]}
+    light = hooks.generator_loss(batch, Outputs(wrong), None)[0]
+    assert float(hooks.generator_loss(heavy, Outputs(wrong), None)[0]) > float(light)
+    with pytest.raises(TrainingError, match="per-pixel weights"):
+        loss(logits, batch["target"])

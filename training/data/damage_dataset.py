@@ -4,7 +4,16 @@
 Each sample is ``{"input", "target"}``:
 
 * ``input``: the damaged, scanned crop, 3×H×W in [-1, 1] (8-bit, as a file holds it);
-* ``target``: the label, 1×H×W float 0/1 (1 = damage to inpaint).
+* ``target``: the label, 1×H×W float 0/1 (1 = damage to inpaint);
+* ``weight``: a 1×H×W pixel weight for the ``balanced_bce`` loss (`component_weights`):
+  1 on clean pixels, and on a damage pixel more the smaller its piece of damage is.
+
+Why the weight: with plain BCE and batch-pooled Dice, a crack network of thousands of
+pixels outweighs a dust speck of ten by a thousand to one, and the stage-3 detector learnt
+to ignore the small kinds altogether — on validation photos with only foxing spots it
+found 0 % of them, hairs 2 %, dust 22 %, while it found 76 % of the cracks. Weighting each
+connected piece of damage by ``sqrt(REFERENCE_AREA / area)`` (capped at `MAX_WEIGHT`, never
+below 1) gives a speck a few times a crack pixel's weight instead of nothing.
 
 Validation (``train=False``) draws from the *training* distribution on held-out photos,
 so the numbers a run logs say how well it learnt what it was taught; the held-out damage
@@ -17,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from engine.tasks.base import encode_rgb
@@ -25,7 +35,21 @@ from training.data.damage import HELD_OUT_SEED, DamageConfig, damage
 from training.data.datasets import CropDataset, Sample, _chw, register_dataset
 from training.data.folders import TrainingDataError
 
-__all__ = ["DamageDataset"]
+__all__ = ["MAX_WEIGHT", "REFERENCE_AREA", "DamageDataset", "component_weights"]
+
+REFERENCE_AREA = 1024.0  # px: damage pieces this large or larger weigh 1 per pixel
+MAX_WEIGHT = 6.0  # a 28-px speck and anything smaller: 6 per pixel
+
+
+def component_weights(label: np.ndarray) -> np.ndarray:
+    """Float32 H×W weights of a 0/1 `label`: 1 off the damage; on each 8-connected piece of
+    damage ``clip(sqrt(REFERENCE_AREA / area), 1, MAX_WEIGHT)``."""
+    mask = np.ascontiguousarray(label > 0, np.uint8)
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas = stats[:, cv2.CC_STAT_AREA].astype(np.float32)
+    per_piece = np.clip(np.sqrt(REFERENCE_AREA / np.maximum(areas, 1.0)), 1.0, MAX_WEIGHT)
+    per_piece[0] = 1.0  # the background
+    return per_piece[pieces].astype(np.float32)
 
 
 class DamageDataset(CropDataset):
@@ -58,7 +82,11 @@ class DamageDataset(CropDataset):
 
     def make_sample(self, clean: np.ndarray, rng: np.random.Generator) -> Sample:
         image, label, _info = damage(clean, rng, self.damage)
-        return {"input": _chw(encode_rgb(image)), "target": _chw(label.astype(np.float32))}
+        return {
+            "input": _chw(encode_rgb(image)),
+            "target": _chw(label.astype(np.float32)),
+            "weight": _chw(component_weights(label)),
+        }
 
 
 register_dataset("detect", DamageDataset)
