@@ -9,7 +9,10 @@ as a scan would be and given to each detector at its default sensitivity (0.5) u
 ``--sensitivity`` lists others. Scores, pooled over the photos of a set (`training.metrics`
 `damage_counts` / `damage_scores`): precision, recall and F1 with a 3 px tolerance, exact
 IoU. Then the same photos *undamaged*, as they are: the share of pixels flagged (a false
-alarm on a clean photo is a smear the inpainter puts on it).
+alarm on a clean photo is a smear the inpainter puts on it). And, unless ``--no-kinds``, the
+recall of each kind of damage alone: every photo damaged again by the held-out generator
+with only that kind (`DamageConfig.only`, seeded ``[HELD_OUT_SEED, set, photo, 100 + kind]``)
+— the pooled recall hides that a detector finding 80 % of the cracks may find no dust.
 
 Methods: each learned model (`--model LABEL=FILE`, and the shipped one unless
 `--no-shipped`; `api.detect_damage` with that file) and the classical morphological
@@ -28,7 +31,7 @@ import numpy as np
 
 from benchmarks.quality_common import add_model_arguments, load_set, model_files
 from engine import api
-from training.data.damage import HELD_OUT_SEED, DamageConfig, damage
+from training.data.damage import HELD_OUT_SEED, KINDS, DamageConfig, damage
 from training.metrics import damage_counts, damage_scores
 
 SETS = ("kodak24", "mcmaster", "cbsd68")
@@ -38,10 +41,18 @@ Detector = Callable[[np.ndarray, float], np.ndarray]
 """(RGB uint8, sensitivity) -> bool H×W mask."""
 
 
-def damaged_copy(clean: np.ndarray, set_index: int, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """The held-out generator's damaged 8-bit copy of `clean` and its label (bool)."""
-    config = dataclasses.replace(DamageConfig.held_out(), clean_prob=0.0)
-    rng = np.random.default_rng([HELD_OUT_SEED, set_index, index])
+def damaged_copy(
+    clean: np.ndarray, set_index: int, index: int, kind: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out generator's damaged 8-bit copy of `clean` and its label (bool): every
+    kind it draws, or only `kind`."""
+    config = DamageConfig.held_out()
+    if kind is None:
+        config = dataclasses.replace(config, clean_prob=0.0)
+        rng = np.random.default_rng([HELD_OUT_SEED, set_index, index])
+    else:
+        config = config.only(kind)
+        rng = np.random.default_rng([HELD_OUT_SEED, set_index, index, 100 + KINDS.index(kind)])
     image, label, _ = damage(clean.astype(np.float32) / 255.0, rng, config)
     pixels = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return pixels, label.astype(bool)
@@ -61,7 +72,23 @@ def _pooled(counts: list[dict[str, float]]) -> dict[str, float]:
     return damage_scores(total)
 
 
-def score(detector: Detector, cases, clean: list[np.ndarray], sensitivity: float) -> dict:
+def kind_recall(detector: Detector, by_kind: dict, sensitivity: float) -> dict[str, float]:
+    """The pooled recall of each kind's cases ({kind: [(image, label), ...]})."""
+    return {
+        kind: _pooled(
+            [damage_counts(detector(image, sensitivity), label) for image, label in cases]
+        )["recall"]
+        for kind, cases in by_kind.items()
+    }
+
+
+def score(
+    detector: Detector,
+    cases,
+    clean: list[np.ndarray],
+    sensitivity: float,
+    by_kind: dict | None = None,
+) -> dict:
     counts, seconds = [], 0.0
     for image, label in cases:
         started = time.perf_counter()
@@ -76,6 +103,7 @@ def score(detector: Detector, cases, clean: list[np.ndarray], sensitivity: float
         "clean_flagged": float(np.mean(flagged)),
         "clean_flagged_max": float(np.max(flagged)),
         "seconds": seconds / len(cases),
+        **({"recall_by_kind": kind_recall(detector, by_kind, sensitivity)} if by_kind else {}),
     }
 
 
@@ -85,6 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="only the first N images of each set")
     parser.add_argument("--sensitivity", type=float, nargs="+", default=[0.5])
     parser.add_argument("--no-classical", action="store_true", help="leave the classical out")
+    parser.add_argument("--no-kinds", action="store_true", help="skip the recall by kind")
 
 
 def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
@@ -98,10 +127,17 @@ def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
         detectors[CLASSICAL] = classical
     for set_name in args.sets:
         clean = load_set(set_name, args.limit)
-        cases = [damaged_copy(image, SETS.index(set_name), i) for i, image in enumerate(clean)]
+        index = SETS.index(set_name)
+        cases = [damaged_copy(image, index, i) for i, image in enumerate(clean)]
+        by_kind = None
+        if not getattr(args, "no_kinds", False):
+            by_kind = {
+                kind: [damaged_copy(image, index, i, kind) for i, image in enumerate(clean)]
+                for kind in KINDS
+            }
         for name, detector in detectors.items():
             for sensitivity in args.sensitivity:
-                row = score(detector, cases, clean, sensitivity)
+                row = score(detector, cases, clean, sensitivity, by_kind)
                 emit({"set": set_name, "method": name, "sensitivity": sensitivity, **row})
 
 
@@ -121,4 +157,16 @@ def table(rows: list[dict]) -> str:
             f"| {r['precision']:.3f} | {r['recall']:.3f} | **{r['f1']:.3f}** | {r['iou']:.3f} "
             f"| {r['clean_flagged']:.2%} ({r['clean_flagged_max']:.2%}) | {r['seconds']:.2f} |"
         )
+    kinds = [r for r in rows if r.get("recall_by_kind")]
+    if kinds:
+        lines += [
+            "",
+            "Recall by kind (each photo with only that kind of damage):",
+            "",
+            "| set | method | sensitivity | " + " | ".join(KINDS) + " |",
+            "|---|---|---|" + "---|" * len(KINDS),
+        ]
+        for r in kinds:
+            cells = " | ".join(f"{r['recall_by_kind'][k]:.2f}" for k in KINDS)
+            lines.append(f"| {r['set']} | {r['method']} | {r['sensitivity']:g} | {cells} |")
     return "\n".join(lines)

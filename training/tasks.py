@@ -27,7 +27,6 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
     return decode_rgb(x.detach().float()).clamp(0.0, 1.0)
 
 
-
 class TaskHooks(ABC):
     task: str
 
@@ -49,7 +48,6 @@ class TaskHooks(ABC):
         self, batch: Batch, out: Outputs, fake_logits: torch.Tensor | None
     ) -> tuple[torch.Tensor, dict[str, float]]:
         return self.loss(out.pred, batch["target"], fake_logits=fake_logits)
-
 
 
 class DenoiseHooks(TaskHooks):
@@ -108,7 +106,6 @@ class InpaintHooks(TaskHooks):
         return shown_input, _unit(self._composite(batch, out.pred)), _unit(batch["target"])
 
 
-
 class ColorizeHooks(TaskHooks):
     """L in, ab out; the critic sees L + ab (conditional GAN, as pix2pix)."""
 
@@ -126,7 +123,6 @@ class ColorizeHooks(TaskHooks):
         output = lab_to_rgb_tensor(lightness, out.pred.detach().float().cpu())
         target = lab_to_rgb_tensor(lightness, batch["target"].detach().float().cpu())
         return grey, output, target
-
 
 
 HOOKS: dict[str, type[TaskHooks]] = {

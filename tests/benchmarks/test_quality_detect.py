@@ -7,6 +7,7 @@ import pytest
 
 from benchmarks import quality_detect
 from benchmarks.quality_detect import damaged_copy, score, table
+from training.data.damage import KINDS
 
 
 def _photo(seed: int) -> np.ndarray:
@@ -57,7 +58,30 @@ def test_the_shipped_name_is_never_given_to_the_classical_fallback(monkeypatch) 
         limit=1,
         sensitivity=[0.5],
         no_classical=False,
+        no_kinds=True,
     )
     rows = []
     quality_detect.run(args, rows.append)
     assert [r["method"] for r in rows] == [quality_detect.CLASSICAL]
+
+
+def test_recall_by_kind_damages_each_photo_with_that_kind_alone() -> None:
+    clean = [_photo(i) for i in range(2)]
+    by_kind = {
+        kind: [damaged_copy(image, 0, i, kind) for i, image in enumerate(clean)] for kind in KINDS
+    }
+    mixed = [damaged_copy(image, 0, i) for i, image in enumerate(clean)]
+    assert all(label.any() for cases in by_kind.values() for _, label in cases)
+    assert not np.array_equal(by_kind["dust"][0][1], mixed[0][1])
+    np.testing.assert_array_equal(damaged_copy(clean[0], 0, 0, "dust")[0], by_kind["dust"][0][0])
+    # a detector that finds only the thin kinds: dust is found, torn corners are not
+    dust = {image.tobytes(): label for image, label in by_kind["dust"]}
+
+    def finds_dust(image: np.ndarray, sensitivity: float) -> np.ndarray:
+        return dust.get(image.tobytes(), np.zeros(image.shape[:2], bool))
+
+    row = score(finds_dust, mixed, clean, 0.5, by_kind)
+    assert row["recall_by_kind"]["dust"] == pytest.approx(1.0)
+    assert row["recall_by_kind"]["torn"] == 0.0
+    text = table([{**row, "set": "kodak24", "method": "dust only", "sensitivity": 0.5}])
+    assert "Recall by kind" in text and "| kodak24 | dust only | 0.5 | " in text
