@@ -6,10 +6,11 @@
 
 `--megapixels` measures the command line end to end instead: a generated photo of that
 many megapixels (3:2) is written as PNG, and `python -m engine denoise IN -o OUT.png` runs
-on it in a child process whose own peak resident memory (from `os.wait4`) is reported:
+on it in a child process whose own peak resident memory (its VmHWM, `benchmarks.own_peak`:
+`os.wait4`'s ru_maxrss would include this process's peak) is reported:
 reading, the run (its result written into the input's rows) and the streamed PNG encoding.
 
-Each measurement runs in its own child process so its peak resident memory (ru_maxrss) is
+Each measurement runs in its own child process so its peak resident memory (VmHWM) is
 its own. The denoiser is the shipped one when resources/weights has it; otherwise the
 shipped-size architecture with untrained weights (speed and memory do not depend on the
 weight values). OpenCV's fastNlMeansDenoisingColored runs on the same image in the same
@@ -22,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.own_peak import own_peak_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +68,7 @@ def _rss_mb() -> float:
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    return own_peak_mb()  # not ru_maxrss: it counts the peak of the process this one forked from
 
 
 def shipped_or_untrained(task: str, arch: str, kwargs: dict) -> tuple[Path | None, str]:
@@ -170,19 +171,21 @@ def cli_peak(megapixels: float, threads: int, tile: int | None) -> dict:
         image = synthetic_photo(width, height)
         api.write_image(source, image)
         del image
-        argv = [sys.executable, "-m", "engine", "denoise", str(source), "-o", str(target)]
-        argv += ["--threads", str(threads), "--quiet"] + (["--tile", str(tile)] if tile else [])
+        peak = Path(folder) / "peak.txt"
+        argv = [sys.executable, "-m", "benchmarks.own_peak", str(peak), "engine", "denoise"]
+        argv += [str(source), "-o", str(target), "--threads", str(threads), "--quiet"]
+        argv += ["--tile", str(tile)] if tile else []
         started = time.perf_counter()
-        child = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
-        _pid, status, usage = os.wait4(child.pid, 0)
+        status = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, check=False)
         seconds = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0 or not target.exists():
+        if status.returncode != 0 or not target.exists():
             raise SystemExit(f"python -m engine denoise failed on {width}x{height}")
+        peak_mb = float(peak.read_text(encoding="ascii"))
     return {
         "size": f"{width}×{height}",
         "megapixels": width * height / 1e6,
         "seconds": seconds,
-        "peak_rss_mb": usage.ru_maxrss / 1024,  # Linux: KiB
+        "peak_rss_mb": peak_mb,
     }
 
 

@@ -11,15 +11,15 @@ step has regions to fill). It is written as PNG and
     python -m engine restore SCAN.png -o OUT.png --steps detect,inpaint,denoise,colours
 
 runs on it in a child process: the time is end to end (reading, the analysis, every step,
-writing), and the peak resident memory is the child's own (`os.wait4`). The same run through
-`api.restore` in this process then times each step from its progress reports. The shipped
-models run (the steps without one are reported as skipped).
+writing), and the peak resident memory is the child's own (its VmHWM,
+`benchmarks.own_peak`). The same run through `api.restore` in this process then times each
+step from its progress reports. The shipped models run (the steps without one are reported
+as skipped).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -48,17 +48,18 @@ def old_scan(width: int, height: int) -> np.ndarray:
 
 
 def run_cli(source: Path, target: Path, threads: int, precision: str) -> tuple[float, float, str]:
-    argv = [sys.executable, "-m", "engine", "restore", str(source), "-o", str(target)]
-    argv += ["--steps", STEPS, "--threads", str(threads), "--precision", precision, "--quiet"]
+    """Seconds, the command's own peak RSS (MB, `benchmarks.own_peak`) and its summary."""
+    peak = target.with_name("peak.txt")
+    argv = [sys.executable, "-m", "benchmarks.own_peak", str(peak), "engine", "restore"]
+    argv += [str(source), "-o", str(target), "--steps", STEPS, "--threads", str(threads)]
+    argv += ["--precision", precision, "--quiet"]
     started = time.perf_counter()
-    child = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    output = child.stdout.read() if child.stdout else ""
-    _pid, status, usage = os.wait4(child.pid, 0)
+    child = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
     seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0 or not target.exists():
-        raise SystemExit(f"python -m engine restore failed:\n{output}")
-    said = output.splitlines()[0].split(": ", 1)[-1] if output else ""
-    return seconds, usage.ru_maxrss / 1024, said  # Linux: KiB
+    if child.returncode != 0 or not target.exists():
+        raise SystemExit(f"python -m engine restore failed:\n{child.stdout}")
+    said = child.stdout.splitlines()[0].split(": ", 1)[-1] if child.stdout else ""
+    return seconds, float(peak.read_text(encoding="ascii")), said
 
 
 def step_times(image: np.ndarray, threads: int, precision: str) -> dict[str, float]:
