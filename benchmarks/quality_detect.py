@@ -130,7 +130,7 @@ def run(args: argparse.Namespace, emit: Callable[[dict], None]) -> None:
         index = SETS.index(set_name)
         cases = [damaged_copy(image, index, i) for i, image in enumerate(clean)]
         by_kind = None
-        if not getattr(args, "no_kinds", False):
+        if not args.no_kinds:
             by_kind = {
                 kind: [damaged_copy(image, index, i, kind) for i, image in enumerate(clean)]
                 for kind in KINDS

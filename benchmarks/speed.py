@@ -67,10 +67,6 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def _peak_rss_mb() -> float:
-    return own_peak_mb()  # not ru_maxrss: it counts the peak of the process this one forked from
-
-
 def shipped_or_untrained(task: str, arch: str, kwargs: dict) -> tuple[Path | None, str]:
     """(weights to pass, label): None for the shipped model of `task` when resources/weights
     has one, else a temporary file of `arch` with untrained weights (speed and memory do not
@@ -112,7 +108,7 @@ def child_engine(width: int, height: int, tile: int | None, threads: int, precis
         "method": f"engine denoise ({label})",
         "seconds": seconds,
         "mp_per_s": width * height / 1e6 / seconds,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": own_peak_mb(),
         "baseline_mb": baseline,
         "buffers_mb": 2 * image.nbytes / 2**20,
         "tiles": tiles[-1].total,
@@ -134,7 +130,7 @@ def child_opencv(width: int, height: int, threads: int) -> dict:
         "method": "OpenCV fastNlMeansDenoisingColored (h=10, 7, 21)",
         "seconds": seconds,
         "mp_per_s": width * height / 1e6 / seconds,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": own_peak_mb(),
         "baseline_mb": baseline,
         "buffers_mb": 2 * image.nbytes / 2**20,
         "tiles": 0,

@@ -45,7 +45,7 @@ def component_weights(label: np.ndarray) -> np.ndarray:
     """Float32 H×W weights of a 0/1 `label`: 1 off the damage; on each 8-connected piece of
     damage ``clip(sqrt(REFERENCE_AREA / area), 1, MAX_WEIGHT)``."""
     mask = np.ascontiguousarray(label > 0, np.uint8)
-    count, pieces, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, pieces, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     areas = stats[:, cv2.CC_STAT_AREA].astype(np.float32)
     per_piece = np.clip(np.sqrt(REFERENCE_AREA / np.maximum(areas, 1.0)), 1.0, MAX_WEIGHT)
     per_piece[0] = 1.0  # the background
