@@ -26,7 +26,10 @@ damaged, seeded by its place in the split: the benchmark's held-out generator an
 never used) and also scored undamaged, as it is. Per threshold: pooled precision, recall
 and F1 with the 3 px tolerance, and the share of the undamaged photos' pixels flagged. The
 rule: the best F1 among thresholds that flag at most `MAX_CLEAN_FLAGGED` of clean pixels
-(else the one that flags least). Pass it to ``training.export --threshold``.
+(else the one that flags least). Pass it to ``training.export --threshold``. With
+``--coarse-thresholds`` each threshold is also tried with a coarse second pass at half the
+side (`engine.tasks.detect`) at each of those, and the same rule picks among all the pairs
+and the single passes; pass a chosen pair's second value to ``--coarse-threshold``.
 
 The hint colorizer's pin size (the square each user hint fills) on the same photos as the
 chroma gain, for every patch side and hint count (`training.calibrate_hints`):
@@ -155,15 +158,17 @@ class ThresholdRow:
     recall: float
     f1: float  # pooled over the photos, 3 px tolerance
     clean_flagged: float  # mean share of the undamaged photos' pixels marked
+    coarse: float | None = None  # the coarse pass's threshold (None: no coarse pass)
 
 
-def _probabilities(model, image: np.ndarray) -> np.ndarray:
-    """The detector's float32 H×W probability map, one tile for these photo sizes."""
+def _probabilities(model, image: np.ndarray, coarse: bool = False) -> np.ndarray:
+    """The detector's float32 H×W probability map, one tile for these photo sizes (with
+    `coarse`, its coarse pass's at full size)."""
     from engine.tiling import TilePlan
 
     side = -(-max(image.shape[:2]) // model.multiple) * model.multiple
     plan = TilePlan(tile=side, overlap=min(32, side // 4), min_tile=side, multiple=model.multiple)
-    work = model.probabilities(image, plan=plan)
+    work = model.probabilities(image, plan=plan, coarse=coarse)
     while True:  # a task generator yields progress and returns its result
         try:
             next(work)
@@ -172,32 +177,49 @@ def _probabilities(model, image: np.ndarray) -> np.ndarray:
 
 
 def score_thresholds(
-    weights: Path, photos: Sequence[Path], thresholds: Sequence[float]
+    weights: Path,
+    photos: Sequence[Path],
+    thresholds: Sequence[float],
+    coarse_thresholds: Sequence[float] = (),
 ) -> list[ThresholdRow]:
-    """Run the detector from `weights` (float32) over damaged and undamaged `photos`."""
+    """Run the detector from `weights` (float32) over damaged and undamaged `photos`: a row
+    per threshold alone and per (threshold, coarse threshold) pair."""
     from training.data.damage import DamageConfig, damage
 
     model = load_task_model(get_task("detect"), RunOptions(weights=weights, precision="full"))
     config = dataclasses.replace(DamageConfig(), clean_prob=0.0)
-    counts = {t: [] for t in thresholds}
-    flagged: dict[float, list[float]] = {t: [] for t in thresholds}
+    pairs = [(t, c) for t in thresholds for c in (None, *coarse_thresholds)]
+    counts: dict[tuple, list[dict]] = {pair: [] for pair in pairs}
+    flagged: dict[tuple, list[float]] = {pair: [] for pair in pairs}
+
+    def maps(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        coarse = _probabilities(model, image, coarse=True) if coarse_thresholds else None
+        return _probabilities(model, image), coarse
+
     for index, path in enumerate(photos):
         photo = _load(path)
         rng = np.random.default_rng([CALIBRATION_SEED, index])
         damaged, label, _ = damage(to_unit(photo), rng, config)
         damaged = np.clip(damaged * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        broken, clean = _probabilities(model, damaged), _probabilities(model, photo)
-        for t in thresholds:
-            counts[t].append(damage_counts(broken > t, label))
-            flagged[t].append(float((clean > t).mean()))
+        broken, clean = maps(damaged), maps(photo)
+        for t, c in pairs:
+            counts[t, c].append(damage_counts(_marked(broken, t, c), label))
+            flagged[t, c].append(float(_marked(clean, t, c).mean()))
         print(f"\r{index + 1}/{len(photos)} photos", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     rows = []
-    for t in thresholds:
-        pooled = damage_scores({k: sum(c[k] for c in counts[t]) for k in counts[t][0]})
-        row = ThresholdRow(t, pooled["precision"], pooled["recall"], pooled["f1"], 0.0)
-        rows.append(dataclasses.replace(row, clean_flagged=float(np.mean(flagged[t]))))
+    for t, c in pairs:
+        pooled = damage_scores({k: sum(n[k] for n in counts[t, c]) for k in counts[t, c][0]})
+        row = ThresholdRow(t, pooled["precision"], pooled["recall"], pooled["f1"], 0.0, c)
+        rows.append(dataclasses.replace(row, clean_flagged=float(np.mean(flagged[t, c]))))
     return rows
+
+
+def _marked(maps: tuple[np.ndarray, np.ndarray | None], cut: float, coarse: float | None):
+    """The mask the engine would give: the full pass above `cut`, or the coarse one above
+    `coarse` where there is one."""
+    full, small = maps
+    return full > cut if coarse is None else (full > cut) | (small > coarse)
 
 
 def choose_threshold(
@@ -231,6 +253,13 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--gains", type=float, nargs="+", default=list(DEFAULT_GAINS))
     parser.add_argument("--thresholds", type=float, nargs="+", default=list(DEFAULT_THRESHOLDS))
     parser.add_argument(
+        "--coarse-thresholds",
+        type=float,
+        nargs="+",
+        default=[],
+        help="detect: also try a coarse pass at half the side with each of these thresholds",
+    )
+    parser.add_argument(
         "--patches", type=int, nargs="+", default=list(DEFAULT_PATCHES), help="hint patch sides"
     )
     parser.add_argument(
@@ -261,13 +290,14 @@ def _colorize_table(rows: Sequence[GainRow], chosen: GainRow) -> list[str]:
 
 def _detect_table(rows: Sequence[ThresholdRow], chosen: ThresholdRow) -> list[str]:
     lines = [
-        "| threshold | precision | recall | F1 (3 px) | clean pixels flagged |",
-        "|---|---|---|---|---|",
+        "| threshold | coarse pass | precision | recall | F1 (3 px) | clean pixels flagged |",
+        "|---|---|---|---|---|---|",
     ]
     for row in rows:
         mark = " (chosen)" if row is chosen else ""
+        coarse = "none" if row.coarse is None else f"{row.coarse:g}"
         lines.append(
-            f"| {row.threshold:g}{mark} | {row.precision:.3f} | {row.recall:.3f} | "
+            f"| {row.threshold:g}{mark} | {coarse} | {row.precision:.3f} | {row.recall:.3f} | "
             f"{row.f1:.3f} | {row.clean_flagged:.3%} |"
         )
     return lines
@@ -295,10 +325,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rule = f"best mean PSNR among gains beating grey on >= {MIN_WIN_SHARE:.0%}"
         lines = _colorize_table(rows, chosen)
     else:
-        rows = score_thresholds(args.weights, photos, args.thresholds)
+        rows = score_thresholds(args.weights, photos, args.thresholds, args.coarse_thresholds)
         chosen, value = choose_threshold(rows), "threshold"
         rule = f"best F1 among thresholds flagging <= {MAX_CLEAN_FLAGGED:.1%} of clean pixels"
         lines = _detect_table(rows, chosen)
+        extra = {"chosen_coarse": chosen.coarse}
     print(f"{len(photos)} validation photos (seed {args.seed}, fraction {args.val_fraction:g})")
     print("\n".join(lines))
     if args.out is not None:

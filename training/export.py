@@ -77,6 +77,7 @@ def _card(
     chroma_gain: float | None = None,
     threshold: float | None = None,
     hint_patch: int | None = None,
+    coarse_threshold: float | None = None,
 ) -> str:
     params = sum(p.numel() for p in net.parameters())
     gain_row = (
@@ -87,6 +88,11 @@ def _card(
     )
     if threshold is not None:
         gain_row += f"| threshold | {threshold:g} damage probability at sensitivity 0.5 |\n"
+    if coarse_threshold is not None:
+        gain_row += (
+            f"| coarse threshold | {coarse_threshold:g} damage probability of the second pass "
+            f"at half the side, at sensitivity 0.5 |\n"
+        )
     if hint_patch is not None:
         gain_row += (
             f"| hint patch | {hint_patch}×{hint_patch} px square per colour hint, at the "
@@ -158,11 +164,13 @@ def export_run(
     chroma_gain: float | None = None,
     threshold: float | None = None,
     hint_patch: int | None = None,
+    coarse_threshold: float | None = None,
 ) -> ExportResult:
     state = load_checkpoint(run_dir)
     cfg = config_from_dict(state["config"]["task"], state["config"])
     _check_setting("check_chroma_gain", "--chroma-gain", chroma_gain, cfg.task)
     _check_setting("check_threshold", "--threshold", threshold, cfg.task)
+    _check_setting("check_threshold", "--coarse-threshold", coarse_threshold, cfg.task)
     _check_setting("check_hint_patch", "--hint-patch", hint_patch, cfg.task)
     generator = cfg.model.generator
     if hint_patch is not None and not getattr(arch_class(generator), "takes_hints", False):
@@ -187,6 +195,8 @@ def export_run(
         meta["chroma_gain"] = float(chroma_gain)
     if threshold is not None:
         meta["threshold"] = float(threshold)
+    if coarse_threshold is not None:
+        meta["coarse_threshold"] = float(coarse_threshold)
     if hint_patch is not None:
         meta["hint_patch"] = int(hint_patch)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +228,9 @@ def export_run(
     Manifest.read(output.parent).load_entry(entry)  # the manifest vouches for the file
     result = ExportResult(output, digest, half, half_error, output.with_suffix(".md"))
     hours = training_hours(run_dir)
-    card = _card(cfg, state, net, result, hours, chroma_gain, threshold, hint_patch)
+    card = _card(
+        cfg, state, net, result, hours, chroma_gain, threshold, hint_patch, coarse_threshold
+    )
     result.card.write_text(card + (f"\n{notes.strip()}\n" if notes.strip() else ""), "utf-8")
     return result
 
@@ -287,6 +299,13 @@ def main(argv: list[str] | None = None) -> int:
         help="detect only: the damage probability marked at sensitivity 0.5 (training.calibrate)",
     )
     parser.add_argument(
+        "--coarse-threshold",
+        type=float,
+        metavar="P",
+        help="detect only: the same for a second pass at half the side (training.calibrate; "
+        "without it the detector makes one pass)",
+    )
+    parser.add_argument(
         "--hint-patch",
         type=int,
         metavar="P",
@@ -310,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             chroma_gain=args.chroma_gain,
             threshold=args.threshold,
             hint_patch=args.hint_patch,
+            coarse_threshold=args.coarse_threshold,
         )
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)

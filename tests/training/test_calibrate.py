@@ -107,6 +107,30 @@ def test_detector_thresholds_are_scored_on_damaged_and_undamaged_photos(tmp_path
     assert high.clean_flagged <= low.clean_flagged and high.recall <= low.recall
 
 
+def test_coarse_pass_thresholds_are_scored_in_pairs_with_each_threshold(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = build_arch("detect_unet", base_channels=4, deep_blocks=1, fine_channels=4)
+    path = tmp_path / "detect.pt"
+    save_weights(path, net, task="detect")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(2):  # large enough for a coarse pass (>= 128 px)
+        Image.fromarray((rng.random((160, 144, 3)) * 255).astype(np.uint8)).save(
+            folder / f"{i}.png"
+        )
+    photos = sorted(folder.glob("*.png"))
+    rows = score_thresholds(path, photos, [0.6, 0.999999], [0.0, 0.999999])
+    assert [(r.threshold, r.coarse) for r in rows] == [
+        (t, c) for t in (0.6, 0.999999) for c in (None, 0.0, 0.999999)
+    ]
+    alone, everything, quiet = rows[:3]
+    # A coarse cut of 0 marks every pixel; the pair is never quieter than its threshold alone.
+    assert everything.clean_flagged == 1.0 and everything.recall == 1.0
+    assert alone.clean_flagged <= quiet.clean_flagged <= everything.clean_flagged
+    assert alone == score_thresholds(path, photos, [0.6])[0]  # the same as without pairs
+
+
 def test_grey_validation_photos_are_skipped_as_training_skips_them(
     colour_weights: Path, tmp_path: Path
 ) -> None:

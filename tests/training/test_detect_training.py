@@ -135,6 +135,13 @@ def test_a_tiny_run_exports_a_detector_the_engine_runs(tmp_path, photos):
     assert "threshold | 0.35" in calibrated.card.read_text()
     with pytest.raises(TrainingError, match=r"threshold 1\.5: it must be in \(0, 1\)"):
         export_run(tmp_path / "run", tmp_path / "w3" / "detect.pt", threshold=1.5)
+    # And the coarse pass's threshold, checked the same way; absent unless asked for.
+    assert "coarse_threshold" not in load_weights(calibrated.path).meta
+    two = export_run(tmp_path / "run", tmp_path / "w4" / "detect.pt", coarse_threshold=0.97)
+    assert load_weights(two.path).meta["coarse_threshold"] == 0.97
+    assert "coarse threshold | 0.97" in two.card.read_text()
+    with pytest.raises(TrainingError, match="--coarse-threshold has threshold 0: it must be"):
+        export_run(tmp_path / "run", tmp_path / "w5" / "detect.pt", coarse_threshold=0.0)
 
 
 def test_a_runs_damage_settings_are_saved_and_an_older_run_without_them_resumes(tmp_path, photos):
