@@ -58,6 +58,7 @@ from engine.errors import ModelUnavailable
 from engine.hints import MAX_PATCH
 from engine.pixels import has_colour, to_unit
 from engine.run import RunOptions, load_task_model
+from engine.tasks.detect import add_coarse
 from engine.tasks.registry import get_task
 from training.calibrate_hints import (
     DEFAULT_COUNTS,
@@ -161,9 +162,9 @@ class ThresholdRow:
     coarse: float | None = None  # the coarse pass's threshold (None: no coarse pass)
 
 
-def _probabilities(model, image: np.ndarray, coarse: bool = False) -> np.ndarray:
+def _probabilities(model, image: np.ndarray, coarse: bool = False) -> np.ndarray | None:
     """The detector's float32 H×W probability map, one tile for these photo sizes (with
-    `coarse`, its coarse pass's at full size)."""
+    `coarse`, its coarse pass's at half the side, None if the photo is too small)."""
     from engine.tiling import TilePlan
 
     side = -(-max(image.shape[:2]) // model.multiple) * model.multiple
@@ -216,10 +217,13 @@ def score_thresholds(
 
 
 def _marked(maps: tuple[np.ndarray, np.ndarray | None], cut: float, coarse: float | None):
-    """The mask the engine would give: the full pass above `cut`, or the coarse one above
-    `coarse` where there is one."""
+    """The mask the engine would give: the full pass above `cut`, and with `coarse` the
+    coarse pass's pieces that it anchors (`engine.tasks.detect.add_coarse`)."""
     full, small = maps
-    return full > cut if coarse is None else (full > cut) | (small > coarse)
+    mask = full > cut
+    if coarse is not None and small is not None:
+        add_coarse(mask, small, coarse)
+    return mask
 
 
 def choose_threshold(

@@ -7,16 +7,15 @@ probabilities and each finished stripe is thresholded straight into the bool res
 sensitivity by `probability_threshold`, the one place that policy lives.
 
 **A second, coarse pass** where the weight file asks for one (``meta["coarse_threshold"]``):
-the same network on the photo at half its side, its probability map (a quarter of the
-pixels) brought back to full size stripe by stripe and thresholded at its own cut; a pixel
-is damage if either pass says so. Why: the network sees about ±200 px around a pixel and
-learnt from 256-px crops, so damage larger than that — a torn-off corner reaching 100-300
-px into the photo, a wide crack on a high-resolution scan — looks from the inside like
-plain paper or sky. At half the side the same tear is within what it learnt: on the
-benchmark's held-out damage the shipped stage-6 network found 12 % of torn corners on
-Kodak24 at full size and 50 % with the coarse pass. It costs a quarter more time. The
-coarse cut is chosen on the validation split like the main one, since the coarse view also
-takes more plain bright corners (sky, backdrops) for torn paper.
+the same network on the photo at half its side (a quarter of the pixels), its map
+thresholded at its own cut, and each piece it finds that the full pass found something in
+brought back to full size stripe by stripe and added (`add_coarse`). Why: the network sees
+about ±200 px around a pixel and learnt from 256-px crops, so damage larger than that — a
+torn-off corner reaching 100-300 px into the photo, a wide crack on a high-resolution scan —
+looks from the inside like plain paper or sky. At half the side the same tear is within
+what it learnt: on the benchmark's held-out damage the stage-6 network found 12 % of the
+torn corners of Kodak24 in one pass and about half with the coarse pass. It costs a
+quarter more time. The coarse cut is chosen on the validation split with the main one.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ SENSITIVITY_SPREAD = 4.0
 # The coarse pass runs at 1/COARSE of the side, on photos at least MIN_COARSE_SIDE px across.
 COARSE = 2
 MIN_COARSE_SIDE = 128
+_STRIPE = 512  # rows of the coarse map brought to full size at a time (bounded memory)
 
 
 def probability_threshold(sensitivity: float, base: float = DEFAULT_THRESHOLD) -> float:
@@ -92,22 +92,16 @@ class Detector(InferenceModel):
         self,
         image: np.ndarray,
         out: np.ndarray,
-        finalize: Callable[..., np.ndarray],
+        finalize: Callable[[np.ndarray], np.ndarray],
         plan: TilePlan,
         cancel: CancelToken | None,
-        *,
-        with_rows: bool = False,
     ) -> Generator[Progress, None, None]:
-        """`finalize(stripe)`, or with `with_rows` `finalize(stripe, y0, y1)`."""
         scale = pixel_scale(image.dtype)
 
         def probability(tile: np.ndarray) -> np.ndarray:
             return self.predict(encode_rgb(tile.astype(np.float32) / scale))
 
-        def rows(stripe: np.ndarray, y0: int, y1: int) -> np.ndarray:
-            return finalize(stripe, y0, y1) if with_rows else finalize(stripe)
-
-        yield from iter_tiled(image, probability, out, plan, rows, cancel)
+        yield from iter_tiled(image, probability, out, plan, lambda s, _a, _b: finalize(s), cancel)
 
     def run(
         self,
@@ -121,22 +115,17 @@ class Detector(InferenceModel):
         cut = probability_threshold(request.sensitivity, self.threshold)
         out = np.empty((*image.shape[:2], 1), bool)
         coarse = None
-        if self.coarse_threshold is not None and min(image.shape[:2]) >= MIN_COARSE_SIDE:
+        if self.coarse_threshold is not None:
             coarse = yield from self._coarse(image, plan, cancel)
-        if coarse is None:
-            yield from self._tiled(image, out, lambda stripe: stripe > cut, plan, cancel)
-            return out[..., 0]
-        coarse_cut = probability_threshold(request.sensitivity, self.coarse_threshold)
-        width = image.shape[1]
-
-        def either(stripe: np.ndarray, y0: int, y1: int) -> np.ndarray:
-            found = upsampled_rows(coarse, y0, y1, width)[..., None] > coarse_cut
-            return (stripe > cut) | found
-
-        before = _tile_count(image.shape[0] // COARSE, image.shape[1] // COARSE, plan)
-        work = self._tiled(image, out, either, plan, cancel, with_rows=True)
+        before = 0 if coarse is None else _tile_count(*coarse.shape, plan)
+        work = self._tiled(image, out, lambda stripe: stripe > cut, plan, cancel)
         yield from _offset(work, before, 0)
-        return out[..., 0]
+        mask = out[..., 0]
+        if coarse is not None:
+            add_coarse(
+                mask, coarse, probability_threshold(request.sensitivity, self.coarse_threshold)
+            )
+        return mask
 
     def probabilities(
         self,
@@ -145,15 +134,12 @@ class Detector(InferenceModel):
         plan: TilePlan,
         cancel: CancelToken | None = None,
         coarse: bool = False,
-    ) -> Generator[Progress, None, np.ndarray]:
+    ) -> Generator[Progress, None, np.ndarray | None]:
         """The float32 H×W damage probability of `image` (for choosing thresholds on a
-        validation split, and for benchmarks); with `coarse`, the coarse pass's, brought
-        back to full size (a photo too small for one gets zeros)."""
+        validation split, and for benchmarks); with `coarse`, the coarse pass's map at half
+        the side (None for a photo too small for one), for `add_coarse`."""
         if coarse:
-            small = yield from self._coarse(image, plan, cancel)
-            if small is None:
-                return np.zeros(image.shape[:2], np.float32)
-            return upsampled_rows(small, 0, image.shape[0], image.shape[1])
+            return (yield from self._coarse(image, plan, cancel))
         out = np.empty((*image.shape[:2], 1), np.float32)
         yield from self._tiled(image, out, lambda stripe: stripe, plan, cancel)
         return out[..., 0]
@@ -163,9 +149,9 @@ class Detector(InferenceModel):
     ) -> Generator[Progress, None, np.ndarray | None]:
         """The float32 probability map of `image` at 1/COARSE of the side (None if too
         small); progress counts on into the full pass's tiles."""
-        height, width = (side // COARSE for side in image.shape[:2])
-        if min(height, width) < MIN_COARSE_SIDE // COARSE:
+        if min(image.shape[:2]) < MIN_COARSE_SIDE:
             return None
+        height, width = (side // COARSE for side in image.shape[:2])
         # Whole 2×2 blocks only, so the map lines up with the photo at exactly 1/2.
         even = image[: height * COARSE, : width * COARSE]
         small = cv2.resize(even, (width, height), interpolation=cv2.INTER_AREA)
@@ -174,6 +160,34 @@ class Detector(InferenceModel):
         after = _tile_count(*image.shape[:2], plan)
         yield from _offset(self._tiled(small, out, lambda s: s, plan, cancel), 0, after)
         return out[..., 0]
+
+
+def add_coarse(mask: np.ndarray, coarse: np.ndarray, cut: float) -> None:
+    """Mark in the full pass's bool `mask` (in place) what the coarse map finds above `cut`,
+    in those connected pieces of it that the full pass found something in.
+
+    Why only those: a torn-off corner's inside is plain paper to the full pass, but its
+    jagged edge is not, so the full pass marks a band along the tear and the coarse pass
+    fills in the rest; a plain sky or backdrop the coarse view takes for paper has no such
+    edge. On the validation photos this kept the recall and cut the false alarms on
+    undamaged photos by a third (at cuts 0.9 / 0.9: 0.295 % -> 0.194 %, F1 0.780 -> 0.781).
+    """
+    height2, width2 = coarse.shape
+    blocks = mask[: height2 * COARSE, : width2 * COARSE]
+    touched = np.zeros((height2, width2), bool)  # any full-pass pixel in each 2×2 block
+    for dy in range(COARSE):
+        for dx in range(COARSE):
+            touched |= blocks[dy::COARSE, dx::COARSE]
+    found = (coarse > cut).astype(np.uint8)
+    count, pieces = cv2.connectedComponents(found, connectivity=8)
+    anchored = np.zeros(count, bool)
+    anchored[pieces[touched]] = True
+    anchored[0] = False  # the background piece
+    kept = np.where(anchored[pieces], coarse, np.float32(0.0))
+    height, width = mask.shape
+    for y0 in range(0, height, _STRIPE):
+        y1 = min(height, y0 + _STRIPE)
+        mask[y0:y1] |= upsampled_rows(kept, y0, y1, width) > cut
 
 
 def upsampled_rows(coarse: np.ndarray, y0: int, y1: int, width: int) -> np.ndarray:

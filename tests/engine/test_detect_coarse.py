@@ -11,7 +11,7 @@ from engine import api
 from engine.errors import ModelUnavailable
 from engine.run import _drive, load_task_model
 from engine.tasks import get_task
-from engine.tasks.detect import MIN_COARSE_SIDE, upsampled_rows
+from engine.tasks.detect import MIN_COARSE_SIDE, add_coarse, upsampled_rows
 from engine.tiling import TilePlan
 
 
@@ -33,7 +33,7 @@ def _files(tmp_path, coarse: float | None, threshold: float = 0.6) -> object:
 
 
 def _maps(weights, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The full pass's and the coarse pass's probability maps (float32, full size)."""
+    """The full pass's probability map and the coarse pass's (at half the side)."""
     model = load_task_model(get_task("detect"), api.RunOptions(weights=weights, precision="full"))
     plan = TilePlan(tile=256, overlap=32, min_tile=64, multiple=model.multiple)
     full = _drive("detect", model.probabilities(image, plan=plan), None)
@@ -43,20 +43,40 @@ def _maps(weights, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def test_the_coarse_pass_adds_what_it_finds_at_its_own_threshold(tmp_path):
     image = _photo(151, 203)  # odd sides: the last row and column have no 2×2 block
     full, small = _maps(_files(tmp_path, None), image)
-    assert full.shape == small.shape == image.shape[:2]
+    assert full.shape == image.shape[:2] and small.shape == (75, 101)
     # Cuts that each mark about a tenth of the pixels (every file holds the same network).
     cut, coarse_cut = (float(np.quantile(m, 0.9)) for m in (full, small))
     one, two = _files(tmp_path, None, cut), _files(tmp_path, coarse_cut, cut)
     single = api.detect_damage(image, options=api.RunOptions(weights=one))
     both = api.detect_damage(image, options=api.RunOptions(weights=two))
     assert np.array_equal(single, full > cut)
-    # Exactly the full pass's mask or the coarse map above its own cut.
-    assert np.array_equal(both, single | (small > coarse_cut))
-    assert both.sum() > single.sum()
+    expected = single.copy()
+    add_coarse(expected, small, coarse_cut)
+    assert np.array_equal(both, expected) and both.sum() > single.sum()
     # The slider moves both cuts: more sensitive still marks a superset.
     options = api.RunOptions(weights=two)
     calm, eager = (api.detect_damage(image, sensitivity=s, options=options) for s in (0.2, 0.8))
     assert (calm <= both).all() and (both <= eager).all() and calm.sum() < eager.sum()
+
+
+def test_the_coarse_pass_adds_only_pieces_the_full_pass_found_something_in():
+    coarse = np.zeros((40, 40), np.float32)
+    coarse[4:10, 4:10] = 0.9  # a torn corner: the full pass marked a pixel of it
+    coarse[22:34, 22:34] = 0.9  # a plain backdrop: the full pass saw nothing there
+    mask = np.zeros((80, 80), bool)
+    mask[12, 13] = True
+    add_coarse(mask, coarse, 0.5)
+    assert mask[10:18, 10:18].all()  # the anchored piece, at full size
+    assert not mask[40:70, 40:70].any()  # the other is dropped
+    assert mask.sum() == pytest.approx(12 * 12, abs=2 * 12 * 2)  # its edge to ±1 px
+
+
+def test_a_photo_too_small_for_a_coarse_pass_gets_the_single_pass(tmp_path):
+    image = _photo(MIN_COARSE_SIDE - 1, 300)
+    one, two = _files(tmp_path, None), _files(tmp_path, 0.01)  # coarse would mark everything
+    single = api.detect_damage(image, options=api.RunOptions(weights=one))
+    assert np.array_equal(api.detect_damage(image, options=api.RunOptions(weights=two)), single)
+    assert _maps(two, image)[1] is None
 
 
 def test_two_passes_fill_one_progress_bar(tmp_path):
@@ -68,13 +88,6 @@ def test_two_passes_fill_one_progress_bar(tmp_path):
     done = [s.done for s in steps]
     assert done == sorted(done) and len(set(s.total for s in steps)) == 1
     assert steps[-1].fraction == 1.0 and steps[-1].total == len(steps)
-
-
-def test_a_photo_too_small_for_a_coarse_pass_gets_the_single_pass(tmp_path):
-    image = _photo(MIN_COARSE_SIDE - 1, 300)
-    one, two = _files(tmp_path, None), _files(tmp_path, 0.01)  # coarse would mark everything
-    single = api.detect_damage(image, options=api.RunOptions(weights=one))
-    assert np.array_equal(api.detect_damage(image, options=api.RunOptions(weights=two)), single)
 
 
 @pytest.mark.parametrize("bad", [0.0, 1.0, "high", True])

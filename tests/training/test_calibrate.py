@@ -120,15 +120,19 @@ def test_coarse_pass_thresholds_are_scored_in_pairs_with_each_threshold(tmp_path
             folder / f"{i}.png"
         )
     photos = sorted(folder.glob("*.png"))
-    rows = score_thresholds(path, photos, [0.6, 0.999999], [0.0, 0.999999])
+    rows = score_thresholds(path, photos, [0.3, 0.999999], [0.0, 0.999999])
     assert [(r.threshold, r.coarse) for r in rows] == [
-        (t, c) for t in (0.6, 0.999999) for c in (None, 0.0, 0.999999)
+        (t, c) for t in (0.3, 0.999999) for c in (None, 0.0, 0.999999)
     ]
     alone, everything, quiet = rows[:3]
-    # A coarse cut of 0 marks every pixel; the pair is never quieter than its threshold alone.
-    assert everything.clean_flagged == 1.0 and everything.recall == 1.0
+    # A coarse cut of 0 finds one piece, the whole photo, and the full pass found something
+    # in it at 0.3: every pixel is marked. The pair is never quieter than its cut alone.
+    assert alone.clean_flagged > 0 and everything.clean_flagged == 1.0
+    assert everything.recall == 1.0
     assert alone.clean_flagged <= quiet.clean_flagged <= everything.clean_flagged
-    assert alone == score_thresholds(path, photos, [0.6])[0]  # the same as without pairs
+    # Where the full pass finds nothing, the coarse pass adds nothing.
+    assert rows[3].clean_flagged == rows[4].clean_flagged == 0.0
+    assert alone == score_thresholds(path, photos, [0.3])[0]  # the same as without pairs
 
 
 def test_grey_validation_photos_are_skipped_as_training_skips_them(
