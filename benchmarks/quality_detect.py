@@ -60,7 +60,8 @@ def damaged_copy(
 
 def learned(weights: Path | None) -> Detector:
     options = api.RunOptions(device="cpu", weights=weights)
-    return lambda image, s: api.detect_damage(image, sensitivity=s, options=options)
+    # margin 0: the network's own mask, scored against the label's visible geometry.
+    return lambda image, s: api.detect_damage(image, sensitivity=s, margin=0, options=options)
 
 
 def classical(image: np.ndarray, sensitivity: float) -> np.ndarray:

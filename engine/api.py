@@ -70,6 +70,7 @@ from engine.restore_options import (
     parse_steps,
 )
 from engine.run import (
+    FILL_MARGIN_PX,
     ProgressCallback,
     RunOptions,
     available_devices,
@@ -132,6 +133,7 @@ __all__ = [
     "convert_depth",
     "denoise",
     "detect_damage",
+    "FILL_MARGIN_PX",
     "detect_scratches",
     "has_colour",
     "has_model",

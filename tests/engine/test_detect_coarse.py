@@ -47,15 +47,17 @@ def test_the_coarse_pass_adds_what_it_finds_at_its_own_threshold(tmp_path):
     # Cuts that each mark about a tenth of the pixels (every file holds the same network).
     cut, coarse_cut = (float(np.quantile(m, 0.9)) for m in (full, small))
     one, two = _files(tmp_path, None, cut), _files(tmp_path, coarse_cut, cut)
-    single = api.detect_damage(image, options=api.RunOptions(weights=one))
-    both = api.detect_damage(image, options=api.RunOptions(weights=two))
+    single = api.detect_damage(image, margin=0, options=api.RunOptions(weights=one))
+    both = api.detect_damage(image, margin=0, options=api.RunOptions(weights=two))
     assert np.array_equal(single, full > cut)
     expected = single.copy()
     add_coarse(expected, small, coarse_cut)
     assert np.array_equal(both, expected) and both.sum() > single.sum()
     # The slider moves both cuts: more sensitive still marks a superset.
     options = api.RunOptions(weights=two)
-    calm, eager = (api.detect_damage(image, sensitivity=s, options=options) for s in (0.2, 0.8))
+    calm, eager = (
+        api.detect_damage(image, sensitivity=s, margin=0, options=options) for s in (0.2, 0.8)
+    )
     assert (calm <= both).all() and (both <= eager).all() and calm.sum() < eager.sum()
 
 
@@ -74,8 +76,10 @@ def test_the_coarse_pass_adds_only_pieces_the_full_pass_found_something_in():
 def test_a_photo_too_small_for_a_coarse_pass_gets_the_single_pass(tmp_path):
     image = _photo(MIN_COARSE_SIDE - 1, 300)
     one, two = _files(tmp_path, None), _files(tmp_path, 0.01)  # coarse would mark everything
-    single = api.detect_damage(image, options=api.RunOptions(weights=one))
-    assert np.array_equal(api.detect_damage(image, options=api.RunOptions(weights=two)), single)
+    single = api.detect_damage(image, margin=0, options=api.RunOptions(weights=one))
+    assert np.array_equal(
+        api.detect_damage(image, margin=0, options=api.RunOptions(weights=two)), single
+    )
     assert _maps(two, image)[1] is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -143,8 +144,24 @@ def test_an_installed_detector_is_used(tiny_detect_resources):
     options = api.RunOptions(resources=tiny_detect_resources)
     assert api.has_model("detect", options)
     expected = api.run_task("detect", image, api.DetectRequest(0.5), options=options)
-    assert np.array_equal(api.detect_damage(image, options=options), expected)
+    assert np.array_equal(api.detect_damage(image, margin=0, options=options), expected)
     assert not np.array_equal(expected, detect_scratches(image, 0.5))
+
+
+def test_the_proposed_mask_grows_by_the_fill_margin(tiny_detect_weights):
+    options = api.RunOptions(weights=tiny_detect_weights)
+    image = _photo()
+    own = api.detect_damage(image, margin=0, options=options)
+    assert 0 < own.mean() < 0.9
+    proposed = api.detect_damage(image, options=options)  # what the editor and CLI get
+    assert api.FILL_MARGIN_PX == 1
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    assert np.array_equal(proposed, cv2.dilate(own.astype(np.uint8), disc).astype(bool))
+    wider = api.detect_damage(image, margin=3, options=options)
+    assert (own <= proposed).all() and (proposed <= wider).all() and wider.sum() > proposed.sum()
+    for bad in (-1, 17, 1.5, True):
+        with pytest.raises(api.InvalidRequest, match="margin"):
+            api.detect_damage(image, margin=bad, options=options)
 
 
 def test_cancel_stops_detection(tiny_detect_weights):
