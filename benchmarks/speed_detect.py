@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchmarks.quality_common import model_files
 from benchmarks.speed import shipped_or_untrained, synthetic_photo
 from benchmarks.speed_inpaint import timed
 from engine import api
@@ -30,14 +31,10 @@ SIZES = ((3000, 2000), (6000, 4000))
 
 
 def _models(specs: list[str]) -> dict[str, Path | None]:
+    """Label -> weight file: the shipped detector (or an untrained stand-in) and `specs`."""
+    models = model_files(argparse.Namespace(model=specs, no_shipped=True))
     weights, label = shipped_or_untrained("detect", SHIPPED_ARCH, SHIPPED_KWARGS)
-    models = {label: weights}
-    for spec in specs:
-        name, _, file = spec.partition("=")
-        if not file:
-            raise SystemExit(f"--model wants LABEL=FILE, got {spec!r}")
-        models[name] = Path(file)
-    return models
+    return {label: weights, **models}
 
 
 def _coarse(weights: Path | None) -> bool:

@@ -185,6 +185,8 @@ def add_coarse(mask: np.ndarray, coarse: np.ndarray, cut: float) -> None:
     anchored = np.zeros(count, bool)
     anchored[pieces[touched]] = True
     anchored[0] = False  # the background piece
+    if not anchored.any():  # nothing to add: skip bringing the map back to full size
+        return
     kept = np.where(anchored[pieces], coarse, np.float32(0.0))
     height, width = mask.shape
     for y0 in range(0, height, _STRIPE):
