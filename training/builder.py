@@ -84,6 +84,7 @@ def build_data(cfg: TrainConfig, data_dirs: list[Path], dist: dist_utils.DistInf
         "masks": cfg.masks,
         "real_noise": cfg.real_noise,
         "damage": cfg.damage,
+        "hard_negatives": cfg.hard_negatives,
     }
     name = cfg.dataset or cfg.task
     return RunData(

@@ -78,8 +78,10 @@ __all__ = [
     "ThresholdRow",
     "choose_gain",
     "choose_threshold",
+    "engine_mask",
     "grey_of",
     "main",
+    "probability_map",
     "score_gains",
     "score_thresholds",
 ]
@@ -162,7 +164,7 @@ class ThresholdRow:
     coarse: float | None = None  # the coarse pass's threshold (None: no coarse pass)
 
 
-def _probabilities(model, image: np.ndarray, coarse: bool = False) -> np.ndarray | None:
+def probability_map(model, image: np.ndarray, coarse: bool = False) -> np.ndarray | None:
     """The detector's float32 H×W probability map, one tile for these photo sizes (with
     `coarse`, its coarse pass's at half the side, None if the photo is too small)."""
     from engine.tiling import TilePlan
@@ -194,8 +196,8 @@ def score_thresholds(
     flagged: dict[tuple, list[float]] = {pair: [] for pair in pairs}
 
     def maps(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        coarse = _probabilities(model, image, coarse=True) if coarse_thresholds else None
-        return _probabilities(model, image), coarse
+        coarse = probability_map(model, image, coarse=True) if coarse_thresholds else None
+        return probability_map(model, image), coarse
 
     for index, path in enumerate(photos):
         photo = _load(path)
@@ -204,8 +206,8 @@ def score_thresholds(
         damaged = np.clip(damaged * 255.0 + 0.5, 0, 255).astype(np.uint8)
         broken, clean = maps(damaged), maps(photo)
         for t, c in pairs:
-            counts[t, c].append(damage_counts(_marked(broken, t, c), label))
-            flagged[t, c].append(float(_marked(clean, t, c).mean()))
+            counts[t, c].append(damage_counts(engine_mask(broken, t, c), label))
+            flagged[t, c].append(float(engine_mask(clean, t, c).mean()))
         print(f"\r{index + 1}/{len(photos)} photos", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     rows = []
@@ -216,7 +218,7 @@ def score_thresholds(
     return rows
 
 
-def _marked(maps: tuple[np.ndarray, np.ndarray | None], cut: float, coarse: float | None):
+def engine_mask(maps: tuple[np.ndarray, np.ndarray | None], cut: float, coarse: float | None):
     """The mask the engine would give: the full pass above `cut`, and with `coarse` the
     coarse pass's pieces that it anchors (`engine.tasks.detect.add_coarse`)."""
     full, small = maps

@@ -28,6 +28,7 @@ from training.data import (
     TASKS,
     AugmentConfig,
     DamageConfig,
+    HardNegativeConfig,
     MaskConfig,
     NoiseConfig,
     RealNoiseConfig,
@@ -136,6 +137,8 @@ class TrainConfig:
     dataset: str = ""
     real_noise: RealNoiseConfig = field(default_factory=RealNoiseConfig)  # for denoise_real
     damage: DamageConfig = field(default_factory=DamageConfig)  # detect's synthetic damage
+    # detect's crops centred where a detector marked undamaged photos (training.mine_negatives)
+    hard_negatives: HardNegativeConfig = field(default_factory=HardNegativeConfig)
     losses: LossWeights | None = None  # None = LossWeights.for_task(task)
 
     def __post_init__(self) -> None:

@@ -93,4 +93,3 @@ def test_a_resumed_run_beats_best_pt_even_when_it_is_newer_than_last_pt(
     torch.save(state, best_file)
     resumed = make_trainer(tiny_config("denoise", steps=3, val_every=1), photos, run, resume=True)
     assert resumed.best == {"metric": "psnr", "value": 9.0, "step": 3}
-

@@ -73,7 +73,7 @@ def test_the_benchmark_seed_and_config_are_not_for_training(photos):
 
 
 def test_a_recipes_damage_settings_reach_training_and_validation(photos):
-    assert DamageDataset.extras == ("damage",)
+    assert DamageDataset.extras == ("damage", "hard_negatives")
     paths = sorted(photos.glob("*.png"))
     calm = DamageConfig(clean_prob=1.0)  # nothing to find, ever
     for train in (True, False):

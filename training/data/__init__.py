@@ -36,6 +36,7 @@ from training.data.folders import (
     scan_images,
     split_train_val,
 )
+from training.data.hard_negatives import HardNegativeConfig
 from training.data.masks import MaskConfig, random_mask
 from training.data.real_dataset import RealDenoiseDataset  # registers "denoise_real"
 from training.data.real_degrade import RealNoiseConfig
@@ -52,6 +53,7 @@ __all__ = [
     "DamageConfig",
     "DamageDataset",
     "DenoiseDataset",
+    "HardNegativeConfig",
     "ImageScan",
     "InpaintDataset",
     "MaskConfig",

@@ -111,8 +111,24 @@ def _whole_view(pixels: np.ndarray, wanted: int, fy: float, fx: float, size: int
     return _mirror_pad(shrunk, size)
 
 
-def train_crop(pixels: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
-    """A random, augmented ``crop_size`` square as float32 H×W×3 in [0, 1]."""
+def _place(draw: float, at: float | None, extent: int, window: int) -> int:
+    """The window's first row (or column): anywhere by `draw`, or, given a point `at` (0-1
+    scale), placed so that the point falls in its middle 70 % (by `draw`)."""
+    if at is None:
+        return int(draw * (extent - window + 1))
+    start = round(at * extent - (0.15 + 0.7 * draw) * window)
+    return int(min(max(start, 0), extent - window))
+
+
+def train_crop(
+    pixels: np.ndarray,
+    rng: np.random.Generator,
+    cfg: AugmentConfig,
+    at: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """A random, augmented ``crop_size`` square as float32 H×W×3 in [0, 1]; with `at` (a
+    point, y and x on the 0-1 scale) one that holds that point (`training.data.hard_negatives`;
+    a whole-view crop, `zoom_past_short_side`, holds every point already)."""
     size = cfg.crop_size
     # Seven draws, always in this order (see the module docstring).
     fy, fx = rng.random(), rng.random()
@@ -127,7 +143,8 @@ def train_crop(pixels: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig)
         crop = _whole_view(pixels, wanted, fy, fx, size)
     elif min(height, width) >= size:  # crop first: converting a 24 MP photo would be waste
         window = min(min(height, width), wanted)
-        top, left = int(fy * (height - window + 1)), int(fx * (width - window + 1))
+        top = _place(fy, at and at[0], height, window)
+        left = _place(fx, at and at[1], width, window)
         crop = to_unit(pixels[top : top + window, left : left + window])
         if window != size:
             shrink = window > size
@@ -136,7 +153,7 @@ def train_crop(pixels: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig)
     else:
         image = _fit_short_side(pixels, size)
         height, width = image.shape[:2]
-        top, left = int(fy * (height - size + 1)), int(fx * (width - size + 1))
+        top, left = _place(fy, at and at[0], height, size), _place(fx, at and at[1], width, size)
         crop = image[top : top + size, left : left + size]
     if cfg.flips and flip:
         crop = crop[:, ::-1]

@@ -30,10 +30,11 @@ import cv2
 import numpy as np
 
 from engine.tasks.base import encode_rgb
-from training.data.augment import AugmentConfig
+from training.data.augment import AugmentConfig, train_crop
 from training.data.damage import HELD_OUT_SEED, DamageConfig, damage
 from training.data.datasets import CropDataset, Sample, _chw, register_dataset
 from training.data.folders import TrainingDataError
+from training.data.hard_negatives import HardNegativeConfig, HardNegatives
 
 __all__ = ["MAX_WEIGHT", "REFERENCE_AREA", "DamageDataset", "component_weights"]
 
@@ -59,9 +60,11 @@ class DamageDataset(CropDataset):
         paths, augment, seed, train, samples_per_epoch: as `CropDataset`.
         damage: the generator's settings (default `DamageConfig()`; a recipe's ``[damage]``
             table, `TrainConfig.damage`, for training and validation alike).
+        hard_negatives: a share of training crops centred where a detector marked an
+            undamaged photo (`training.data.hard_negatives`; none by default).
     """
 
-    extras = ("damage",)
+    extras = ("damage", "hard_negatives")
 
     def __init__(
         self,
@@ -72,6 +75,7 @@ class DamageDataset(CropDataset):
         *,
         samples_per_epoch: int | None = None,
         damage: DamageConfig | None = None,
+        hard_negatives: HardNegativeConfig | None = None,
     ) -> None:
         if seed == HELD_OUT_SEED:
             raise TrainingDataError(
@@ -79,6 +83,19 @@ class DamageDataset(CropDataset):
             )
         super().__init__(paths, augment, seed, train, samples_per_epoch=samples_per_epoch)
         self.damage = damage or DamageConfig()
+        self.hard = hard_negatives or HardNegativeConfig()
+        self._hard = None
+        if self.train and self.hard.share > 0:
+            self._hard = HardNegatives.load(self.hard.file, self.paths)
+
+    def crop(self, index: int, rng: np.random.Generator) -> np.ndarray:
+        """`CropDataset.crop`, or with `hard_negatives` a crop of a mined photo that holds
+        one of its marked pieces (the draw is made only when hard negatives are on, so a
+        recipe without them sees the crops it always saw)."""
+        if self._hard is not None and rng.random() < self.hard.share:
+            position, at = self._hard.draw(rng)
+            return train_crop(self._pixels(position), rng, self.augment, at=at)
+        return super().crop(index, rng)
 
     def make_sample(self, clean: np.ndarray, rng: np.random.Generator) -> Sample:
         image, label, _info = damage(clean, rng, self.damage)

@@ -36,6 +36,7 @@ from training.data.augment import AugmentConfig, centre_crop, train_crop
 from training.data.damage import DamageConfig
 from training.data.degrade import NoiseConfig, degrade
 from training.data.folders import TrainingDataError
+from training.data.hard_negatives import HardNegativeConfig
 from training.data.masks import MaskConfig, random_mask
 from training.data.real_degrade import RealNoiseConfig
 
@@ -63,6 +64,7 @@ class DataSettings:
     samples_per_epoch: int | None = None
     real_noise: RealNoiseConfig | None = None
     damage: DamageConfig | None = None
+    hard_negatives: HardNegativeConfig | None = None
 
 
 class CropDataset(Dataset[Sample]):
@@ -335,12 +337,13 @@ def build_dataset(
     samples_per_epoch: int | None = None,
     real_noise: RealNoiseConfig | None = None,
     damage: DamageConfig | None = None,
+    hard_negatives: HardNegativeConfig | None = None,
 ) -> CropDataset:
     """The dataset called `task` (a task's own, or another in `DATASETS`); each takes the
     settings it uses (noise, masks, real-photo damage, the detector's synthetic damage)."""
     if task not in DATASETS:
         raise TrainingDataError(f"unknown task {task!r}; known: {', '.join(DATASETS)}")
     settings = DataSettings(
-        augment, seed, train, noise, masks, samples_per_epoch, real_noise, damage
+        augment, seed, train, noise, masks, samples_per_epoch, real_noise, damage, hard_negatives
     )
     return DATASETS[task].build(paths, settings)
