@@ -89,8 +89,10 @@ def test_pieces_of_photos_outside_the_dataset_are_dropped_and_none_is_refused(tm
     paths = _photos(tmp_path / "photos")
     file = _mined(paths[:1], tmp_path / "hard.json")
     assert HardNegatives.load(file, paths).positions == [0]
-    with pytest.raises(TrainingDataError, match="none of the 1 mined photos"):
+    with pytest.raises(TrainingDataError, match="no piece of the 1 mined photos"):
         HardNegatives.load(file, paths[1:])
+    with pytest.raises(TrainingDataError, match="covers at least 0.001"):
+        HardNegatives.load(file, paths, min_area=0.001)  # its one piece covers 0.0003
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(TrainingDataError, match="cannot read it"):
         HardNegatives.load(tmp_path / "bad.json", paths)
@@ -108,6 +110,8 @@ def test_large_pieces_are_drawn_more_often_and_points_lie_in_their_box(tmp_path)
     big = [at for position, at in draws if position == 1]
     assert 300 < len(big) < 400  # weight sqrt(area): 50 to 1
     assert all(0.5 <= y <= 1.0 and 0.5 <= x <= 1.0 for y, x in big)
+    only_large = HardNegatives(photos, paths, min_area=0.01)
+    assert only_large.positions == [1] and only_large.draw(rng)[0] == 1
 
 
 def test_the_share_is_checked_and_read_from_a_recipe(tmp_path):

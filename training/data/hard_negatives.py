@@ -32,10 +32,13 @@ __all__ = ["HardNegativeConfig", "HardNegatives"]
 @dataclass(frozen=True)
 class HardNegativeConfig:
     """``file``: the JSON `training.mine_negatives` wrote; ``share``: the share of training
-    samples centred on one of its pieces (0 = none, the file is then not read)."""
+    samples centred on one of its pieces (0 = none, the file is then not read);
+    ``min_area``: pieces covering less of their photo than this are not drawn (the file
+    holds every near miss; a recipe may teach only the large false alarms)."""
 
     file: str = ""
     share: float = 0.0
+    min_area: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.share <= 1.0:
@@ -47,7 +50,9 @@ class HardNegativeConfig:
 class HardNegatives:
     """The mined pieces that lie on `paths` (a dataset's photos), ready to draw from."""
 
-    def __init__(self, photos: Sequence[dict], paths: Sequence[Path]) -> None:
+    def __init__(
+        self, photos: Sequence[dict], paths: Sequence[Path], min_area: float = 0.0
+    ) -> None:
         where = {Path(path).resolve(): position for position, path in enumerate(paths)}
         self.positions: list[int] = []
         self.boxes: list[tuple[float, float, float, float]] = []
@@ -57,22 +62,25 @@ class HardNegatives:
             if position is None:  # a photo this dataset does not hold (e.g. validation's)
                 continue
             for top, left, bottom, right, area in entry["pieces"]:
+                if area < min_area:
+                    continue
                 self.positions.append(position)
                 self.boxes.append((top, left, bottom, right))
                 weights.append(np.sqrt(max(float(area), 1e-9)))
         if not self.positions:
             raise TrainingDataError(
-                f"hard_negatives: none of the {len(photos)} mined photos is a training photo"
+                f"hard_negatives: no piece of the {len(photos)} mined photos lies on a "
+                f"training photo and covers at least {min_area:g} of it"
             )
         self.weights = np.asarray(weights) / np.sum(weights)
 
     @classmethod
-    def load(cls, file: str | Path, paths: Sequence[Path]) -> HardNegatives:
+    def load(cls, file: str | Path, paths: Sequence[Path], min_area: float = 0.0) -> HardNegatives:
         try:
             photos = json.loads(Path(file).read_text())["photos"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise TrainingDataError(f"hard_negatives.file {file}: cannot read it ({exc})") from exc
-        return cls(photos, paths)
+        return cls(photos, paths, min_area)
 
     def __len__(self) -> int:
         return len(self.positions)
