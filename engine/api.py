@@ -91,6 +91,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "FILL_MARGIN_PX",
     "CancelToken",
     "Cancelled",
     "ColorizeChoice",
@@ -133,7 +134,6 @@ __all__ = [
     "convert_depth",
     "denoise",
     "detect_damage",
-    "FILL_MARGIN_PX",
     "detect_scratches",
     "has_colour",
     "has_model",

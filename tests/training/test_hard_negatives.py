@@ -63,6 +63,14 @@ def test_a_point_on_a_small_photo_is_held_after_it_is_upscaled(tmp_path):
     assert all(_red(train_crop(pixels, np.random.default_rng(i), cfg, at=MARK)) for i in range(20))
 
 
+def test_a_whole_view_crop_past_the_short_side_holds_the_point_too(tmp_path):
+    pixels = np.asarray(Image.open(_photos(tmp_path, 1, size=(80, 400))[0]))
+    cfg = AugmentConfig(crop_size=64, scale_range=(0.5, 0.5), zoom_past_short_side=True)
+    held = [_red(train_crop(pixels, np.random.default_rng(i), cfg, at=MARK)) for i in range(20)]
+    anywhere = [_red(train_crop(pixels, np.random.default_rng(i), cfg)) for i in range(20)]
+    assert all(held) and not all(anywhere)
+
+
 def test_training_crops_are_centred_on_mined_pieces_by_the_share_asked(tmp_path):
     paths = _photos(tmp_path / "photos")
     file = _mined(paths[:2], tmp_path / "hard.json")

@@ -98,19 +98,6 @@ def _mirror_pad(image: np.ndarray, size: int) -> np.ndarray:
     return pad_to_multiple(chw, size).numpy().transpose(1, 2, 0)
 
 
-def _whole_view(pixels: np.ndarray, wanted: int, fy: float, fx: float, size: int) -> np.ndarray:
-    """A window wider than the short side, shrunk to a long side of `size`, mirror-padded."""
-    height, width = pixels.shape[:2]
-    win_h = height if height <= width else min(height, wanted)
-    win_w = width if width < height else min(width, wanted)
-    top, left = int(fy * (height - win_h + 1)), int(fx * (width - win_w + 1))
-    window = to_unit(pixels[top : top + win_h, left : left + win_w])
-    scale = size / max(win_h, win_w)
-    shape = (max(1, round(win_w * scale)), max(1, round(win_h * scale)))
-    shrunk = np.clip(cv2.resize(window, shape, interpolation=cv2.INTER_AREA), 0.0, 1.0)
-    return _mirror_pad(shrunk, size)
-
-
 def _place(draw: float, at: float | None, extent: int, window: int) -> int:
     """The window's first row (or column): anywhere by `draw`, or, given a point `at` (0-1
     scale), placed so that the point falls in its middle 70 % (by `draw`)."""
@@ -120,6 +107,27 @@ def _place(draw: float, at: float | None, extent: int, window: int) -> int:
     return int(min(max(start, 0), extent - window))
 
 
+def _whole_view(
+    pixels: np.ndarray,
+    wanted: int,
+    fy: float,
+    fx: float,
+    size: int,
+    at: tuple[float | None, float | None] = (None, None),
+) -> np.ndarray:
+    """A window wider than the short side, shrunk to a long side of `size`, mirror-padded
+    (placed by `_place`)."""
+    height, width = pixels.shape[:2]
+    win_h = height if height <= width else min(height, wanted)
+    win_w = width if width < height else min(width, wanted)
+    top, left = _place(fy, at[0], height, win_h), _place(fx, at[1], width, win_w)
+    window = to_unit(pixels[top : top + win_h, left : left + win_w])
+    scale = size / max(win_h, win_w)
+    shape = (max(1, round(win_w * scale)), max(1, round(win_h * scale)))
+    shrunk = np.clip(cv2.resize(window, shape, interpolation=cv2.INTER_AREA), 0.0, 1.0)
+    return _mirror_pad(shrunk, size)
+
+
 def train_crop(
     pixels: np.ndarray,
     rng: np.random.Generator,
@@ -127,9 +135,10 @@ def train_crop(
     at: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """A random, augmented ``crop_size`` square as float32 H×W×3 in [0, 1]; with `at` (a
-    point, y and x on the 0-1 scale) one that holds that point (`training.data.hard_negatives`;
-    a whole-view crop, `zoom_past_short_side`, holds every point already)."""
+    point, y and x on the 0-1 scale) one that holds it, whichever way the crop is cut
+    (`training.data.hard_negatives`)."""
     size = cfg.crop_size
+    point = at if at is not None else (None, None)
     # Seven draws, always in this order (see the module docstring).
     fy, fx = rng.random(), rng.random()
     flip = rng.random() < 0.5
@@ -140,11 +149,10 @@ def train_crop(
     height, width = pixels.shape[:2]
     wanted = max(2, round(size / zoom))
     if cfg.zoom_past_short_side and size <= min(height, width) < wanted:
-        crop = _whole_view(pixels, wanted, fy, fx, size)
+        crop = _whole_view(pixels, wanted, fy, fx, size, point)
     elif min(height, width) >= size:  # crop first: converting a 24 MP photo would be waste
         window = min(min(height, width), wanted)
-        top = _place(fy, at and at[0], height, window)
-        left = _place(fx, at and at[1], width, window)
+        top, left = _place(fy, point[0], height, window), _place(fx, point[1], width, window)
         crop = to_unit(pixels[top : top + window, left : left + window])
         if window != size:
             shrink = window > size
@@ -153,7 +161,7 @@ def train_crop(
     else:
         image = _fit_short_side(pixels, size)
         height, width = image.shape[:2]
-        top, left = _place(fy, at and at[0], height, size), _place(fx, at and at[1], width, size)
+        top, left = _place(fy, point[0], height, size), _place(fx, point[1], width, size)
         crop = image[top : top + size, left : left + size]
     if cfg.flips and flip:
         crop = crop[:, ::-1]
