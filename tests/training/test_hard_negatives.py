@@ -106,6 +106,23 @@ def test_pieces_of_photos_outside_the_dataset_are_dropped_and_none_is_refused(tm
         HardNegatives.load(tmp_path / "bad.json", paths)
 
 
+def test_a_second_rounds_file_adds_its_pieces_to_the_first_rounds(tmp_path):
+    paths = _photos(tmp_path / "photos")
+    first = _mined(paths[:1], tmp_path / "round1.json")
+    second = _mined(paths[1:], tmp_path / "round2.json")
+    assert HardNegatives.load([first, second], paths).positions == [0, 1, 2]
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(
+        f'[hard_negatives]\nfile = "{first}"\nfiles = ["{second}"]\nshare = 0.5\n'
+    )
+    config = load_config("detect", recipe).hard_negatives
+    assert config.all_files == (str(first), str(second))
+    dataset = DamageDataset(paths, AugmentConfig(crop_size=64), seed=3, hard_negatives=config)
+    assert sorted(set(dataset._hard.positions)) == [0, 1, 2]
+    with pytest.raises(TrainingDataError, match="round3.json: cannot read it"):
+        HardNegatives.load([first, tmp_path / "round3.json"], paths)
+
+
 def test_large_pieces_are_drawn_more_often_and_points_lie_in_their_box(tmp_path):
     paths = _photos(tmp_path / "photos", 2)
     photos = [

@@ -86,7 +86,7 @@ class DamageDataset(CropDataset):
         self.hard = hard_negatives or HardNegativeConfig()
         self._hard = None
         if self.train and self.hard.share > 0:
-            self._hard = HardNegatives.load(self.hard.file, self.paths, self.hard.min_area)
+            self._hard = HardNegatives.load(self.hard.all_files, self.paths, self.hard.min_area)
 
     def crop(self, index: int, rng: np.random.Generator) -> np.ndarray:
         """`CropDataset.crop`, or with `hard_negatives` a crop of a mined photo that holds

@@ -7,6 +7,7 @@ centre on one of them::
     [hard_negatives]
     file = "runs/hard_negatives.json"
     share = 0.25
+    files = ["runs/hard_negatives_round2.json"]   # optional: further rounds, one pool
 
 Such a sample is otherwise an ordinary one: aged or not, damaged or clean by the
 ``[damage]`` table's own draws, so the network learns that a cream backdrop or a white rail
@@ -34,17 +35,24 @@ class HardNegativeConfig:
     """``file``: the JSON `training.mine_negatives` wrote; ``share``: the share of training
     samples centred on one of its pieces (0 = none, the file is then not read);
     ``min_area``: pieces covering less of their photo than this are not drawn (the file
-    holds every near miss; a recipe may teach only the large false alarms)."""
+    holds every near miss; a recipe may teach only the large false alarms); ``files``:
+    further mined files (a second round, mined with the detector the first round made),
+    their pieces drawn from one pool with ``file``'s so the first round's lessons stay."""
 
     file: str = ""
     share: float = 0.0
     min_area: float = 0.0
+    files: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.share <= 1.0:
             raise TrainingDataError(f"hard_negatives.share must be in [0, 1], got {self.share}")
         if self.share and not self.file:
             raise TrainingDataError("hard_negatives.share > 0 needs hard_negatives.file")
+
+    @property
+    def all_files(self) -> tuple[str, ...]:
+        return (self.file, *self.files)
 
 
 class HardNegatives:
@@ -75,11 +83,16 @@ class HardNegatives:
         self.weights = np.asarray(weights) / np.sum(weights)
 
     @classmethod
-    def load(cls, file: str | Path, paths: Sequence[Path], min_area: float = 0.0) -> HardNegatives:
-        try:
-            photos = json.loads(Path(file).read_text())["photos"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise TrainingDataError(f"hard_negatives.file {file}: cannot read it ({exc})") from exc
+    def load(
+        cls, files: str | Path | Sequence[str | Path], paths: Sequence[Path], min_area: float = 0.0
+    ) -> HardNegatives:
+        """The pieces of one mined file or of several, as one pool."""
+        photos: list[dict] = []
+        for file in [files] if isinstance(files, (str, Path)) else files:
+            try:
+                photos.extend(json.loads(Path(file).read_text())["photos"])
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise TrainingDataError(f"hard_negatives {file}: cannot read it ({exc})") from exc
         return cls(photos, paths, min_area)
 
     def __len__(self) -> int:
