@@ -26,7 +26,7 @@ quality.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 import torch
@@ -53,6 +53,19 @@ class ResBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x).add_(x)  # in place: the conv output is a fresh tensor
+
+
+def grow_stages(own: Sequence[nn.Sequential], trained: Sequence[nn.Sequential]) -> None:
+    """Copy each trained stage's blocks into the matching stage of `own`; a block only
+    `own` has starts as the identity (its last convolution zeroed), one only `trained` has
+    is dropped. The policy of every architecture that can grow deeper (`grow_from`)."""
+    for stage, source in zip(own, trained, strict=True):
+        for i, block in enumerate(stage):
+            if i < len(source):
+                block.load_state_dict(source[i].state_dict())
+            else:
+                nn.init.zeros_(block.body[2].weight)
+                nn.init.zeros_(block.body[2].bias)
 
 
 def _stage(channels: int, blocks: int) -> nn.Sequential:
@@ -149,17 +162,10 @@ class DenoiseResUNet(Generator):
             )
         source = DenoiseResUNet(**kwargs)
         source.load_state_dict(dict(state_dict))  # raises on anything that does not fit
-        own, theirs = self._stages(), source._stages()
         self.load_state_dict(
             {k: v for k, v in source.state_dict().items() if ".body." not in k}, strict=False
         )
-        for stage, trained in zip(own, theirs, strict=True):
-            for i, block in enumerate(stage):
-                if i < len(trained):
-                    block.load_state_dict(trained[i].state_dict())
-                else:
-                    nn.init.zeros_(block.body[2].weight)
-                    nn.init.zeros_(block.body[2].bias)
+        grow_stages(self._stages(), source._stages())
 
     def receptive_margin(self) -> int:
         """The theoretical field reaches ~±52 px (3x3 convs down to 1/8 of the side); a

@@ -33,13 +33,14 @@ and the engine turns them into probabilities.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import ClassVar
 
 import torch
 from torch import nn
 
 from engine.archs.base import FLOAT32_BYTES, Generator, check_width
-from engine.archs.denoise_resunet import ResBlock
+from engine.archs.denoise_resunet import ResBlock, grow_stages
 from engine.archs.registry import register_arch
 
 __all__ = ["DetectUNet"]
@@ -114,6 +115,25 @@ class DetectUNet(Generator):
         folded = self.unshuffle(x)
         features = self.trunk(self.head(folded))
         return self.shuffle(self.refine(torch.cat([features, folded], dim=1)))
+
+    def grow_from(self, state_dict: Mapping[str, torch.Tensor], kwargs: Mapping) -> None:
+        """Load a trained detector of the same widths and another ``deep_blocks``: the
+        blocks both have are copied, a new one starts as the identity (`grow_stages`), so
+        a detector grown deeper marks exactly what the trained one did before it trains on.
+        """
+        source = DetectUNet(**kwargs)
+        fine = self.refine[1].in_channels
+        if source.widths != self.widths or source.refine[1].in_channels != fine:
+            raise ValueError(
+                f"can grow only in deep_blocks, at the same base_channels={self.widths[0]} "
+                f"and fine_channels={fine}, not from {dict(kwargs)}"
+            )
+        source.load_state_dict(dict(state_dict))  # raises on anything that does not fit
+        self.load_state_dict(
+            {k: v for k, v in source.state_dict().items() if not k.startswith("stages.")},
+            strict=False,
+        )
+        grow_stages(self.stages, source.stages)
 
     def receptive_margin(self) -> int:
         """The theoretical field is several hundred pixels (3x3 convolutions at 1/32 of the

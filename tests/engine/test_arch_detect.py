@@ -78,3 +78,36 @@ def test_memory_estimate_follows_the_width() -> None:
     # Far below the denoiser's: detection tiles can be large.
     denoiser = build_arch("denoise_resunet", base_channels=24, blocks=3, outer_blocks=2)
     assert shipped.bytes_per_pixel() < denoiser.bytes_per_pixel()
+
+
+def _perturbed(net: DetectUNet) -> DetectUNet:
+    """`net` with every weight moved off its initial value (zeroed blocks would not show)."""
+    with torch.no_grad():
+        for param in net.parameters():
+            param.add_(torch.randn_like(param) * 0.05)
+    return net
+
+
+def test_grown_deeper_it_marks_what_the_trained_one_did_then_learns_on() -> None:
+    trained = _perturbed(_tiny())
+    deeper = DetectUNet(**TINY, deep_blocks=4).eval()
+    deeper.grow_from(trained.state_dict(), trained.arch_kwargs)
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    with torch.inference_mode():
+        assert torch.allclose(deeper(x), trained(x), atol=1e-5)
+    assert len(deeper.stages[3]) == 4 and not deeper.stages[3][3].body[2].weight.any()
+    # The new blocks are not dead: their first convolution is trained, so a gradient
+    # reaches the zeroed one.
+    deeper.train()
+    deeper(x).sum().backward()
+    assert deeper.stages[3][3].body[2].weight.grad.abs().sum() > 0
+
+
+def test_it_grows_only_in_depth() -> None:
+    trained = _tiny()
+    wider = DetectUNet(base_channels=8, fine_channels=4)
+    with pytest.raises(ValueError, match="only in deep_blocks"):
+        wider.grow_from(trained.state_dict(), trained.arch_kwargs)
+    shallower = DetectUNet(**TINY, deep_blocks=1).eval()
+    shallower.grow_from(_perturbed(DetectUNet(**TINY, deep_blocks=2)).state_dict(), {**TINY})
+    assert len(shallower.stages[2]) == 1
