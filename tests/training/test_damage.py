@@ -348,3 +348,33 @@ def test_a_share_of_photos_keeps_its_own_colour_and_contrast() -> None:
     fresh = sum(steps == () for steps in draws) / len(draws)
     assert abs(fresh - DamageConfig().fresh_prob) < 0.07
     assert DamageConfig.held_out().fresh_prob == DamageConfig().fresh_prob
+
+
+def test_rails_are_straight_unlabelled_bars_and_off_unless_asked() -> None:
+    fresh = dataclasses.replace(_plain("crack", rails_prob=1.0, fresh_prob=1.0), clean_prob=1.0)
+    for seed in range(12):
+        clean = _photo(128, seed)
+        image, label, info = damage(clean, np.random.default_rng(seed), fresh)
+        (name, params), *_ = info.ageing
+        assert name == "rails" and 6.0 <= params["width"] <= 24.0
+        assert not label.any()  # content, not damage
+        changed = np.abs(image - clean).max(axis=2) > 0.1
+        if changed.mean() < 0.01:
+            continue  # a fence that lies mostly outside the crop
+        # Painted solid in one colour, lit unevenly: white, cream or black, not the photo
+        # (inside the bars: their anti-aliased edges mix with it).
+        luma = _luma(image)[cv2.erode(changed.astype(np.uint8), _KERNEL) > 0]
+        assert (luma > 0.6).mean() > 0.9 or (luma < 0.25).mean() > 0.9
+        # Straight: each bar's pixels lie on lines, so the longest segment Hough finds
+        # spans a good part of the crop.
+        lines = cv2.HoughLinesP(changed.astype(np.uint8) * 255, 1, np.pi / 180, 40, None, 40, 2)
+        assert lines is not None
+    # Off in the default and benchmark generators, and then no draw is spent on them, so
+    # the benchmark's seeds give the photos they gave before rails existed: a fresh photo
+    # costs exactly one draw, the coin for "fresh".
+    for cfg in (DamageConfig(), DamageConfig.held_out()):
+        assert cfg.rails_prob == 0.0
+        rng, same = np.random.default_rng(3), np.random.default_rng(3)
+        _, steps = age(_photo(64), rng, dataclasses.replace(cfg, fresh_prob=1.0))
+        same.random()
+        assert steps == () and rng.random() == same.random()

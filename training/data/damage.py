@@ -17,6 +17,14 @@ and returns the **label**: 1 where damage should be inpainted. Three stages, in 
    semi-transparent, the picture shows through, and inpainting would invent content where
    colour correction restores it; a detector that marks them would hand the inpainter
    holes the size of a face. Small dense foxing spots are labelled (``spot`` below).
+   Before all of this, and on fresh photos too, with ``rails_prob`` (0 by default and in
+   the benchmark's generator; a recipe turns it on): **rails**, content that looks like
+   cracks to a detector that never saw it — 1-4 straight parallel bars of width
+   log-uniform in [6, 24] px (each ×[0.8, 1.25]: wider than any scratch), spaced 1.5-5
+   widths apart, at ±0.35 rad of level or upright, 0.4-1.2 × the long side long, and 0-5
+   bars across them (posts), white (50 %), cream (25 %) or black (25 %), lit unevenly
+   ([0.75, 1] × the colour).
+   Unlabelled: fences, window bars and frames are not damage.
 2. **Damage** (labelled): with probability ``clean_prob`` = 0.2 none at all (the network
    must learn to say "nothing here"); otherwise each kind independently with its
    ``<kind>_prob``, and if none came up, one kind drawn in proportion to those
@@ -87,7 +95,19 @@ import numpy as np
 
 from training.data import damage_shapes as shapes
 from training.data import real_noise as ops
-from training.data.damage_kinds import _BROWN, DRAW, Range, checked_tuple, pick, rgb, uniform
+from training.data.damage_kinds import (
+    _BROWN,
+    _DARK,
+    _PAPER,
+    _WHITE,
+    DRAW,
+    Range,
+    checked_tuple,
+    log_uniform,
+    pick,
+    rgb,
+    uniform,
+)
 from training.data.folders import TrainingDataError
 
 KINDS = ("crack", "crease", "scratch", "spot", "dust", "hair", "torn")  # drawing order
@@ -114,6 +134,8 @@ class DamageConfig:
     black: Range = (0.0, 0.15)
     white: Range = (0.8, 1.0)
     mount_prob: float = 0.1
+    rails_prob: float = 0.0
+    rails_width: Range = (6.0, 24.0)
     stain_prob: float = 0.2
     stain_opacity: Range = (0.1, 0.35)
     age_blur_prob: float = 0.5
@@ -172,7 +194,7 @@ class DamageConfig:
                 object.__setattr__(self, name, checked_tuple(name, value, default))
             elif name.endswith("_prob") and not 0.0 <= value <= 1.0:
                 raise TrainingDataError(f"damage.{name} must be in [0, 1], got {value!r}")
-        for name in ("crack_width", "dust_radius", "spot_radius"):  # drawn log-uniformly
+        for name in ("crack_width", "dust_radius", "spot_radius", "rails_width"):  # log-uniform
             if getattr(self, name)[0] <= 0:
                 raise TrainingDataError(f"damage.{name} must be > 0, got {getattr(self, name)}")
         if not 1 <= self.jpeg_quality[0] <= self.jpeg_quality[1] <= 100:
@@ -285,6 +307,35 @@ def _mount(image, rng, cfg: DamageConfig):
     return blended, {"margin": margin, "oval": oval}
 
 
+def _rails(image, rng, cfg: DamageConfig):
+    """Fence rails and posts, window bars, frames: a few straight parallel bars and some
+    across them, white, cream or black, shaded across their width. Content, not damage
+    (unlabelled): a long bright bar is what a white crack looks like to a detector that
+    has never seen a fence (McMaster's covered bridge, issue 21)."""
+    height, width = image.shape[:2]
+    rows, cols = np.indices((height, width), dtype=np.float32)
+    bar = log_uniform(rng, cfg.rails_width)
+    colour = rgb(rng, *(_WHITE, _PAPER, _DARK)[pick(rng, (0.5, 0.25, 0.25))])
+    angle = rng.uniform(-0.35, 0.35) + (np.pi / 2 if rng.random() < 0.5 else 0.0)
+    cover = np.zeros((height, width), np.float32)
+    for turn, count in ((0.0, int(rng.integers(1, 5))), (np.pi / 2, int(rng.integers(0, 6)))):
+        a = angle + turn + rng.uniform(-0.1, 0.1)  # posts need not stand square
+        across = rows * np.cos(a) - cols * np.sin(a)  # signed distance across the bars
+        along = rows * np.sin(a) + cols * np.cos(a)
+        wide = bar * uniform(rng, (0.8, 1.25))
+        gap = wide * uniform(rng, (1.5, 5.0))
+        first = rng.uniform(across.min(), across.max())
+        start = rng.uniform(along.min(), along.max())
+        end = start + uniform(rng, (0.4, 1.2)) * max(height, width)
+        inside = np.clip(np.minimum(along - start, end - along) + 0.5, 0.0, 1.0)
+        for k in range(count):
+            d = np.abs(across - (first + k * gap))
+            cover = np.maximum(cover, np.clip(wide / 2 - d + 0.5, 0.0, 1.0) * inside)
+    light = shapes.smooth_field(rng, (height, width), uniform(rng, (0.2, 0.6)) * min(height, width))
+    paint = (colour * (0.75 + 0.25 * light)[..., None]).astype(np.float32)  # uneven light
+    return image + cover[..., None] * (paint - image), {"width": bar, "angle": float(angle)}
+
+
 def _grain(image, rng, cfg: DamageConfig):
     """Film grain shared by the channels: per-channel (chroma) grain costs three more FFT
     fields (≈10 ms at 256²) and the scan noise adds channel noise anyway."""
@@ -300,12 +351,17 @@ def _grain(image, rng, cfg: DamageConfig):
 
 
 def age(clean: np.ndarray, rng: np.random.Generator, cfg: DamageConfig):
-    """The undamaged old-looking photo and its steps: tone, levels, stain, blur, grain (or
-    the photo as it is, with probability ``fresh_prob``: the step list is then empty)."""
+    """The undamaged old-looking photo and its steps: rails (content, so fresh photos get
+    them too), then tone, levels, stain, blur, grain (or the photo as it is, with
+    probability ``fresh_prob``: then only the rails, if any, are listed)."""
+    steps = []
+    if cfg.rails_prob and rng.random() < cfg.rails_prob:  # no draw at 0: seeds keep their photos
+        clean, params = _rails(np.asarray(clean, np.float32), rng, cfg)
+        steps.append(("rails", params))
     if rng.random() < cfg.fresh_prob:
-        return np.clip(clean, 0.0, 1.0).astype(np.float32), ()
+        return np.clip(clean, 0.0, 1.0).astype(np.float32), tuple(steps)
     image, params = _tone(clean, rng, cfg)
-    steps = [("tone", params)]
+    steps.append(("tone", params))
     image, params = _levels(image, rng, cfg)
     steps.append(("levels", params))
     for name, step in (("stain", _stain), ("mount", _mount)):
