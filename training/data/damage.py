@@ -93,26 +93,13 @@ from typing import Any
 
 import numpy as np
 
-from training.data import damage_shapes as shapes
 from training.data import real_noise as ops
-from training.data.damage_kinds import (
-    _BROWN,
-    _DARK,
-    _PAPER,
-    _WHITE,
-    DRAW,
-    Range,
-    checked_tuple,
-    log_uniform,
-    pick,
-    rgb,
-    uniform,
-)
+from training.data.damage_ageing import age
+from training.data.damage_kinds import DRAW, Range, checked_tuple, pick, uniform
 from training.data.folders import TrainingDataError
 
 KINDS = ("crack", "crease", "scratch", "spot", "dust", "hair", "torn")  # drawing order
 HELD_OUT_SEED = 21_000_021
-TONES = ("grey", "sepia", "colour")
 
 
 @dataclass(frozen=True)
@@ -255,127 +242,6 @@ class DamageInfo:
     @property
     def kinds(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.damage)
-
-
-def _tone(image, rng, cfg: DamageConfig):
-    tone = pick(rng, cfg.tones)
-    luma = ops.luma(image)[..., None]
-    if TONES[tone] == "grey":  # a faint cool or warm cast: no print is neutral grey
-        tint = 1.0 + rng.uniform(-0.03, 0.03, 3)
-        return luma * tint, {"tone": "grey"}
-    if TONES[tone] == "sepia":
-        tint = np.array([1.0, uniform(rng, (0.82, 0.92)), uniform(rng, (0.6, 0.75))])
-        return luma * tint, {"tone": "sepia", "tint": tuple(tint)}
-    keep, cast = uniform(rng, cfg.saturation), uniform(rng, cfg.cast)
-    gains = 1.0 + cast * rng.uniform(-1.0, 1.0, 3)  # dyes fade unevenly: a colour cast
-    return (luma + keep * (image - luma)) * gains, {"tone": "colour", "keep": keep}
-
-
-def _levels(image, rng, cfg: DamageConfig):
-    contrast, black, white = (uniform(rng, r) for r in (cfg.contrast, cfg.black, cfg.white))
-    mean = float(image.mean())
-    flat = mean + contrast * (image - mean)
-    return black + (white - black) * flat, {"contrast": contrast, "black": black, "white": white}
-
-
-def _stain(image, rng, cfg: DamageConfig):
-    """A soft brownish blotch with a smooth random outline (unlabelled: module doc)."""
-    shape = image.shape[:2]
-    field = shapes.smooth_field(rng, shape, uniform(rng, (0.3, 0.8)) * min(shape))
-    level, opacity = uniform(rng, (0.55, 0.75)), uniform(rng, cfg.stain_opacity)
-    alpha = np.clip((field - level) * 8.0, 0.0, 1.0)[..., None] * opacity
-    brown = rgb(rng, *_BROWN)
-    return image + alpha * (image * brown / brown.max() - image), {"opacity": opacity}
-
-
-def _mount(image, rng, cfg: DamageConfig):
-    """A straight or oval mount or scan border (black, dark or cream), not damage: so that
-    the clean edges of a frame (old_photos g and h) are not taken for a torn corner."""
-    height, width = image.shape[:2]
-    rows, cols = np.indices((height, width), dtype=np.float32)
-    margin = uniform(rng, (0.02, 0.08)) * min(height, width)
-    oval = bool(rng.random() < 0.4)
-    if oval:  # normalised radius of an inscribed ellipse, 1 at its rim
-        ry, rx = height / 2 - margin, width / 2 - margin
-        outside = np.hypot((rows - height / 2) / ry, (cols - width / 2) / rx) - 1.0
-        alpha = np.clip(outside * min(rx, ry) + 0.5, 0.0, 1.0)
-    else:
-        inset = np.minimum.reduce([rows, cols, height - 1 - rows, width - 1 - cols])
-        alpha = np.clip(margin + 0.5 - inset, 0.0, 1.0)
-    colour = rgb(rng, *((0.0, 0.0, 0.0), (0.12, 0.11, 0.1)) if rng.random() < 0.7 else _BROWN)
-    blended = image + alpha[..., None] * (colour - image)
-    return blended, {"margin": margin, "oval": oval}
-
-
-def _rails(image, rng, cfg: DamageConfig):
-    """Fence rails and posts, window bars, frames: a few straight parallel bars and some
-    across them, white, cream or black, shaded across their width. Content, not damage
-    (unlabelled): a long bright bar is what a white crack looks like to a detector that
-    has never seen a fence (McMaster's covered bridge, issue 21)."""
-    height, width = image.shape[:2]
-    rows, cols = np.indices((height, width), dtype=np.float32)
-    bar = log_uniform(rng, cfg.rails_width)
-    colour = rgb(rng, *(_WHITE, _PAPER, _DARK)[pick(rng, (0.5, 0.25, 0.25))])
-    angle = rng.uniform(-0.35, 0.35) + (np.pi / 2 if rng.random() < 0.5 else 0.0)
-    cover = np.zeros((height, width), np.float32)
-    for turn, count in ((0.0, int(rng.integers(1, 5))), (np.pi / 2, int(rng.integers(0, 6)))):
-        a = angle + turn + rng.uniform(-0.1, 0.1)  # posts need not stand square
-        across = rows * np.cos(a) - cols * np.sin(a)  # signed distance across the bars
-        along = rows * np.sin(a) + cols * np.cos(a)
-        wide = bar * uniform(rng, (0.8, 1.25))
-        gap = wide * uniform(rng, (1.5, 5.0))
-        first = rng.uniform(across.min(), across.max())
-        start = rng.uniform(along.min(), along.max())
-        end = start + uniform(rng, (0.4, 1.2)) * max(height, width)
-        inside = np.clip(np.minimum(along - start, end - along) + 0.5, 0.0, 1.0)
-        for k in range(count):
-            d = np.abs(across - (first + k * gap))
-            cover = np.maximum(cover, np.clip(wide / 2 - d + 0.5, 0.0, 1.0) * inside)
-    light = shapes.smooth_field(rng, (height, width), uniform(rng, (0.2, 0.6)) * min(height, width))
-    paint = (colour * (0.75 + 0.25 * light)[..., None]).astype(np.float32)  # uneven light
-    return image + cover[..., None] * (paint - image), {"width": bar, "angle": float(angle)}
-
-
-def _grain(image, rng, cfg: DamageConfig):
-    """Film grain shared by the channels: per-channel (chroma) grain costs three more FFT
-    fields (≈10 ms at 256²) and the scan noise adds channel noise anyway."""
-    scaling = rng.uniform(0.4, 1.0, 4)
-    params = {
-        "sigma": uniform(rng, cfg.age_grain),
-        "size": uniform(rng, (0.5, 1.0)),
-        "strength": uniform(rng, (0.5, 0.9)),
-        "chroma": 0.0,
-        "scaling": tuple(float(s) for s in scaling / scaling.max()),
-    }
-    return ops.film_grain(image, rng, **params), params
-
-
-def age(clean: np.ndarray, rng: np.random.Generator, cfg: DamageConfig):
-    """The undamaged old-looking photo and its steps: rails (content, so fresh photos get
-    them too), then tone, levels, stain, blur, grain (or the photo as it is, with
-    probability ``fresh_prob``: then only the rails, if any, are listed)."""
-    steps = []
-    if cfg.rails_prob and rng.random() < cfg.rails_prob:  # no draw at 0: seeds keep their photos
-        clean, params = _rails(np.asarray(clean, np.float32), rng, cfg)
-        steps.append(("rails", params))
-    if rng.random() < cfg.fresh_prob:
-        return np.clip(clean, 0.0, 1.0).astype(np.float32), tuple(steps)
-    image, params = _tone(clean, rng, cfg)
-    steps.append(("tone", params))
-    image, params = _levels(image, rng, cfg)
-    steps.append(("levels", params))
-    for name, step in (("stain", _stain), ("mount", _mount)):
-        if rng.random() < cfg.probability(name):
-            image, params = step(image, rng, cfg)
-            steps.append((name, params))
-    if rng.random() < cfg.age_blur_prob:
-        sigma = uniform(rng, cfg.age_blur)
-        image = ops.gaussian_blur(image.astype(np.float32), sigma)
-        steps.append(("blur", {"sigma": sigma}))
-    if rng.random() < cfg.age_grain_prob:
-        image, params = _grain(image.astype(np.float32), rng, cfg)
-        steps.append(("grain", params))
-    return np.clip(image, 0.0, 1.0).astype(np.float32), tuple(steps)
 
 
 def _choose(rng: np.random.Generator, cfg: DamageConfig) -> list[str]:
