@@ -81,6 +81,7 @@ __all__ = [
     "engine_mask",
     "grey_of",
     "main",
+    "per_photo_counts",
     "probability_map",
     "score_gains",
     "score_thresholds",
@@ -187,16 +188,31 @@ def score_thresholds(
 ) -> list[ThresholdRow]:
     """Run the detector from `weights` (float32) over damaged and undamaged `photos`: a row
     per threshold alone and per (threshold, coarse threshold) pair."""
+    pairs = [(t, c) for t in thresholds for c in (None, *coarse_thresholds)]
+    counts, flagged = per_photo_counts(weights, photos, pairs)
+    rows = []
+    for t, c in pairs:
+        pooled = damage_scores({k: sum(n[k] for n in counts[t, c]) for k in counts[t, c][0]})
+        row = ThresholdRow(t, pooled["precision"], pooled["recall"], pooled["f1"], 0.0, c)
+        rows.append(dataclasses.replace(row, clean_flagged=float(np.mean(flagged[t, c]))))
+    return rows
+
+
+def per_photo_counts(
+    weights: Path, photos: Sequence[Path], pairs: Sequence[tuple[float, float | None]]
+) -> tuple[dict[tuple, list[dict]], dict[tuple, list[float]]]:
+    """For each (threshold, coarse threshold or None) pair: per photo, the damage counts on
+    its damaged copy (`damage_counts`) and the share of its undamaged pixels flagged."""
     from training.data.damage import DamageConfig, damage
 
     model = load_task_model(get_task("detect"), RunOptions(weights=weights, precision="full"))
     config = dataclasses.replace(DamageConfig(), clean_prob=0.0)
-    pairs = [(t, c) for t in thresholds for c in (None, *coarse_thresholds)]
     counts: dict[tuple, list[dict]] = {pair: [] for pair in pairs}
     flagged: dict[tuple, list[float]] = {pair: [] for pair in pairs}
+    use_coarse = any(c is not None for _, c in pairs)
 
     def maps(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        coarse = probability_map(model, image, coarse=True) if coarse_thresholds else None
+        coarse = probability_map(model, image, coarse=True) if use_coarse else None
         return probability_map(model, image), coarse
 
     for index, path in enumerate(photos):
@@ -210,12 +226,7 @@ def score_thresholds(
             flagged[t, c].append(float(engine_mask(clean, t, c).mean()))
         print(f"\r{index + 1}/{len(photos)} photos", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    rows = []
-    for t, c in pairs:
-        pooled = damage_scores({k: sum(n[k] for n in counts[t, c]) for k in counts[t, c][0]})
-        row = ThresholdRow(t, pooled["precision"], pooled["recall"], pooled["f1"], 0.0, c)
-        rows.append(dataclasses.replace(row, clean_flagged=float(np.mean(flagged[t, c]))))
-    return rows
+    return counts, flagged
 
 
 def engine_mask(maps: tuple[np.ndarray, np.ndarray | None], cut: float, coarse: float | None):
