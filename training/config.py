@@ -122,6 +122,10 @@ class TrainConfig:
     val_max_images: int = 32  # validation cost bound
     val_every: int = 1000
     checkpoint_every: int = 500
+    # Also keep the state every N steps as checkpoints/step_<N>.pt (0 = never): a detector's
+    # best.pt is chosen by its training-time F1, which can rise while the F1 within the
+    # false-alarm budget falls (issue 21), so training.compare_detect picks among these.
+    keep_every: int = 0
     log_every: int = 10
     samples: int = 4  # images in each validation sample grid
     min_image_side: int = 64  # smaller files in the data folders are skipped
@@ -187,6 +191,8 @@ class TrainConfig:
             raise TrainingError(
                 "settings optim.lr_min_factor must be in [0, 1] and optim.lr_warmup_steps >= 0"
             )
+        if self.keep_every < 0:
+            raise TrainingError(f"setting keep_every must be 0 or more, got {self.keep_every}")
         if not 0.0 < self.val_fraction < 1.0:
             raise TrainingError(f"setting val_fraction must be in (0, 1), got {self.val_fraction}")
 

@@ -28,6 +28,7 @@ from training import builder
 from training import distributed as dist_utils
 from training.checkpoint import (
     BEST_NAME,
+    CHECKPOINT_NAME,
     best_checkpoint_path,
     checkpoint_path,
     load_checkpoint,
@@ -187,11 +188,11 @@ class Trainer:
         calibrate(self.ema, self.recent_batches, self.hooks, self.device, self.amp)
         self._ema_calibrated_at = self.step
 
-    def save(self) -> Path:
-        path = checkpoint_path(self.run_dir)
+    def save(self, name: str = CHECKPOINT_NAME) -> Path:
+        path = checkpoint_path(self.run_dir, name)
         if self.dist.is_main:
             self.calibrate_ema()
-            save_checkpoint(self.run_dir, self._state())
+            save_checkpoint(self.run_dir, self._state(), name=name)
         dist_utils.barrier(self.dist)
         return path
 
@@ -254,6 +255,8 @@ class Trainer:
                 self.validate()
             if self.step % cfg.checkpoint_every == 0 and self.step < cfg.steps:
                 self.save()
+            if cfg.keep_every and self.step % cfg.keep_every == 0:
+                self.save(name=f"step_{self.step:07d}.pt")
             if self.step >= cfg.steps:
                 return
         self.epoch += 1

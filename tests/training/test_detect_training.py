@@ -144,6 +144,38 @@ def test_a_tiny_run_exports_a_detector_the_engine_runs(tmp_path, photos):
         export_run(tmp_path / "run", tmp_path / "w5" / "detect.pt", coarse_threshold=0.0)
 
 
+def test_snapshots_kept_every_n_steps_export_like_the_last(tmp_path, photos):
+    cfg = TrainConfig(
+        task="detect",
+        steps=4,
+        batch_size=2,
+        val_fraction=0.2,
+        val_max_images=2,
+        val_every=4,
+        checkpoint_every=4,
+        keep_every=2,
+        samples=1,
+        min_image_side=32,
+        model=TINY,
+    )
+    cfg.augment.crop_size = 64
+    make_trainer(cfg, photos, tmp_path / "run").fit()
+    kept = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("step_*.pt"))
+    assert kept == ["step_0000002.pt", "step_0000004.pt"]
+    early = load_checkpoint(tmp_path / "run" / "checkpoints" / "step_0000002.pt")
+    assert early["step"] == 2 and load_checkpoint(tmp_path / "run")["step"] == 4
+    early_file = export_run(tmp_path / "run" / "checkpoints" / "step_0000002.pt", tmp_path / "a.pt")
+    last_file = export_run(tmp_path / "run", tmp_path / "b.pt")
+    early_net, last_net = load_weights(early_file.path), load_weights(last_file.path)
+    assert early_net.arch == last_net.arch == "detect_unet"
+    assert any(  # the snapshot is the state two steps before the end, not a copy of it
+        not torch.equal(a, b)
+        for a, b in zip(early_net.state_dict.values(), last_net.state_dict.values(), strict=True)
+    )
+    with pytest.raises(TrainingError, match="keep_every must be 0 or more"):
+        TrainConfig(task="detect", keep_every=-1)
+
+
 def test_a_runs_damage_settings_are_saved_and_an_older_run_without_them_resumes(tmp_path, photos):
     cfg = TrainConfig(
         task="detect",
