@@ -108,21 +108,28 @@ def test_validation_scores_masks_through_the_engine(photos):
     assert set(np.unique(truth)) <= {0.0, 1.0}
 
 
-def test_a_tiny_run_exports_a_detector_the_engine_runs(tmp_path, photos):
+def _tiny_run(steps: int, **changes) -> TrainConfig:
+    """A detector run of `steps` steps on 64-px crops, validated and saved at its end."""
     cfg = TrainConfig(
         task="detect",
-        steps=2,
+        steps=steps,
         batch_size=2,
         val_fraction=0.2,
         val_max_images=2,
-        val_every=2,
-        checkpoint_every=2,
+        val_every=steps,
+        checkpoint_every=steps,
         log_every=1,
         samples=1,
         min_image_side=32,
         model=TINY,
+        **changes,
     )
     cfg.augment.crop_size = 64
+    return cfg
+
+
+def test_a_tiny_run_exports_a_detector_the_engine_runs(tmp_path, photos):
+    cfg = _tiny_run(2)
     result = make_trainer(cfg, photos, tmp_path / "run").fit()
     assert result.steps == 2 and "f1" in result.last_metrics
     exported = export_run(tmp_path / "run", tmp_path / "weights" / "detect.pt")
@@ -145,20 +152,7 @@ def test_a_tiny_run_exports_a_detector_the_engine_runs(tmp_path, photos):
 
 
 def test_snapshots_kept_every_n_steps_export_like_the_last(tmp_path, photos):
-    cfg = TrainConfig(
-        task="detect",
-        steps=4,
-        batch_size=2,
-        val_fraction=0.2,
-        val_max_images=2,
-        val_every=4,
-        checkpoint_every=4,
-        keep_every=2,
-        samples=1,
-        min_image_side=32,
-        model=TINY,
-    )
-    cfg.augment.crop_size = 64
+    cfg = _tiny_run(4, keep_every=2)
     make_trainer(cfg, photos, tmp_path / "run").fit()
     kept = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("step_*.pt"))
     assert kept == ["step_0000002.pt", "step_0000004.pt"]
