@@ -32,7 +32,7 @@ import numpy as np
 from benchmarks.quality_common import add_model_arguments, load_set, model_files
 from engine import api
 from training.data.damage import HELD_OUT_SEED, KINDS, DamageConfig, damage
-from training.metrics import damage_counts, damage_scores
+from training.metrics import damage_counts, pooled_damage_scores
 
 SETS = ("kodak24", "mcmaster", "cbsd68")
 CLASSICAL = "classical (morphology)"
@@ -68,15 +68,10 @@ def classical(image: np.ndarray, sensitivity: float) -> np.ndarray:
     return api.detect_scratches(image, sensitivity=sensitivity)
 
 
-def _pooled(counts: list[dict[str, float]]) -> dict[str, float]:
-    total = {key: float(sum(c[key] for c in counts)) for key in counts[0]}
-    return damage_scores(total)
-
-
 def kind_recall(detector: Detector, by_kind: dict, sensitivity: float) -> dict[str, float]:
     """The pooled recall of each kind's cases ({kind: [(image, label), ...]})."""
     return {
-        kind: _pooled(
+        kind: pooled_damage_scores(
             [damage_counts(detector(image, sensitivity), label) for image, label in cases]
         )["recall"]
         for kind, cases in by_kind.items()
@@ -97,7 +92,7 @@ def score(
         seconds += time.perf_counter() - started
         counts.append(damage_counts(mask, label))
     flagged = [float(detector(image, sensitivity).mean()) for image in clean]
-    scores = _pooled(counts)
+    scores = pooled_damage_scores(counts)
     return {
         "images": len(cases),
         **{k: scores[k] for k in ("precision", "recall", "f1", "iou")},

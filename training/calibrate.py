@@ -70,7 +70,7 @@ from training.calibrate_hints import (
 from training.calibrate_hints import load_photo as _load
 from training.data import scan_images, split_train_val
 from training.errors import TrainingError
-from training.metrics import colourfulness, damage_counts, damage_scores, psnr
+from training.metrics import colourfulness, damage_counts, pooled_damage_scores, psnr
 from training.validation import engine_restore
 
 __all__ = [
@@ -192,7 +192,7 @@ def score_thresholds(
     counts, flagged = per_photo_counts(weights, photos, pairs)
     rows = []
     for t, c in pairs:
-        pooled = damage_scores({k: sum(n[k] for n in counts[t, c]) for k in counts[t, c][0]})
+        pooled = pooled_damage_scores(counts[t, c])
         row = ThresholdRow(t, pooled["precision"], pooled["recall"], pooled["f1"], 0.0, c)
         rows.append(dataclasses.replace(row, clean_flagged=float(np.mean(flagged[t, c]))))
     return rows

@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from training.calibrate import per_photo_counts, validation_photos
-from training.metrics import damage_scores
+from training.metrics import pooled_damage_scores
 
 __all__ = ["bootstrap_gain", "main"]
 
 
 def _f1(counts: Sequence[dict], picks: np.ndarray) -> float:
-    return damage_scores({k: sum(counts[i][k] for i in picks) for k in counts[0]})["f1"]
+    return pooled_damage_scores(counts[i] for i in picks)["f1"]
 
 
 def bootstrap_gain(

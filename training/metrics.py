@@ -12,6 +12,7 @@ to score "inside the hole".
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import cv2
 import numpy as np
@@ -220,3 +221,10 @@ def damage_scores(counts: dict[str, float]) -> dict[str, float]:
     iou = counts["intersection"] / counts["union"] if counts["union"] else 1.0
     flagged = counts["predicted"] / counts["pixels"] if counts["pixels"] else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "iou": iou, "flagged": flagged}
+
+
+def pooled_damage_scores(counts: Iterable[dict[str, float]]) -> dict[str, float]:
+    """`damage_scores` of many images' `damage_counts` summed: every pixel counts once (a
+    clean photo's F1 is 0 or 1 on its own)."""
+    rows = list(counts)
+    return damage_scores({key: float(sum(row[key] for row in rows)) for key in rows[0]})
