@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from training.compare_detect import bootstrap_gain
+import numpy as np
+import pytest
+import torch
+from training_support import random_photos
+
+from engine.archs import build_arch
+from engine.weights import save_weights
+from training.calibrate import validation_photos
+from training.compare_detect import bootstrap_gain, main
 from training.metrics import damage_counts
 
 
@@ -46,3 +54,21 @@ def test_better_on_some_photos_and_worse_on_as_many_is_within_the_noise():
     gain = bootstrap_gain(base, mixed, resamples=400)
     assert gain["f1_low"] < 0.0 < gain["f1_high"]
     assert 0.1 < gain["f1_better_share"] < 0.9
+
+
+def test_the_command_compares_on_the_whole_validation_split_unless_limited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    torch.manual_seed(0)
+    net = build_arch("detect_unet", base_channels=4, deep_blocks=1, fine_channels=4)
+    weights = tmp_path / "detect.pt"
+    save_weights(weights, net, task="detect")
+    folder = random_photos(tmp_path / "train", 132)
+    held_out = validation_photos([folder], 0, 0.5, 8)
+    assert len(held_out) > 60  # more than calibrate's 60, which it once defaulted to
+    args = ["--data", str(folder), "--val-fraction", "0.5", "--min-side", "8", "--resamples", "20"]
+    pair = ["--detector", str(weights), "0.5", "none"]
+    assert main([*args, *pair, *pair]) == 0
+    assert f"over {len(held_out)} photos: F1 +0.0000" in capsys.readouterr().out
+    assert main([*args, "--limit", "2", *pair, *pair]) == 0
+    assert "over 2 photos" in capsys.readouterr().out
