@@ -13,7 +13,8 @@ default), the interval of its gain lies above zero (issue 21)::
 Why the whole split, not the 60 photos `training.calibrate` chooses the cuts on: each
 detector's cuts were chosen on those 60, so they favour whichever detector fits them best,
 and 60 photos cannot tell a 0.01 F1 change apart. Stage 19 gained +0.011 on the 60 (interval
-+0.003 to +0.020) but +0.003 over all 118 (-0.0001 to +0.008), flagging more.
++0.003 to +0.020) but +0.003 over all 118 (-0.0001 to +0.008), flagging more. (The README
+adds a veto: a replacement must not break a benchmark bar the shipped detector meets.)
 """
 
 from __future__ import annotations
