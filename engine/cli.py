@@ -385,5 +385,8 @@ def _run_all(jobs: list[Job], args: argparse.Namespace, options: api.RunOptions)
             print("interrupted; files already written are complete", file=sys.stderr)
             return EXIT_INTERRUPTED
     seconds = time.monotonic() - started
-    print(f"{args.task}: {len(jobs) - failed} restored, {failed} skipped, {seconds:.1f} s")
+    # A detector writes masks: "1 restored" would misname what the user got.
+    masks = args.task in task_names() and get_task(args.task).returns_mask  # not "restore"
+    done = "masks written" if masks else "restored"
+    print(f"{args.task}: {len(jobs) - failed} {done}, {failed} skipped, {seconds:.1f} s")
     return EXIT_SOME_FAILED if failed else EXIT_OK

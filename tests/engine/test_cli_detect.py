@@ -36,7 +36,8 @@ def test_detect_writes_a_white_on_black_mask_beside_the_input(tmp_path, capsys):
     assert mask.shape == (80, 96) and set(np.unique(mask)) == {0, 255}
     expected = api.detect_damage(api.read_image(src).pixels)
     assert np.array_equal(mask == 255, expected)
-    assert "scan-mask.png" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "scan-mask.png" in out and "detect: 1 masks written, 0 skipped" in out
     assert cli.main(["detect", str(src), "--quiet"]) == cli.EXIT_OK  # never over a result
     assert (tmp_path / "scan-mask-2.png").is_file()
 
