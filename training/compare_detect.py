@@ -47,11 +47,12 @@ def bootstrap_gain(
     count = len(base[0])
     rng = np.random.default_rng(seed)
     everyone = np.arange(count)
+    flag_diff = np.asarray(other[1]) - np.asarray(base[1])  # per photo, paired
     f1_gain, flag_gain = [], []
     for _ in range(resamples):
         picks = rng.integers(0, count, count)
         f1_gain.append(_f1(other[0], picks) - _f1(base[0], picks))
-        flag_gain.append(float(np.mean(np.asarray(other[1])[picks] - np.asarray(base[1])[picks])))
+        flag_gain.append(float(np.mean(flag_diff[picks])))
     return {
         "f1": _f1(other[0], everyone) - _f1(base[0], everyone),
         "f1_low": float(np.percentile(f1_gain, 5)),

@@ -27,7 +27,7 @@ from engine.tasks import TaskSpec, get_task
 from engine.tasks.base import InferenceModel, decode_rgb, from_unit, to_unit
 from engine.tiling import TilePlan
 from training.data import CropDataset
-from training.metrics import colourfulness, damage_counts, damage_scores, psnr, ssim
+from training.metrics import colourfulness, damage_counts, pooled_damage_scores, psnr, ssim
 
 Sample = dict[str, torch.Tensor]
 
@@ -135,8 +135,9 @@ def summarise(task: str, rows: list[dict[str, float]]) -> dict[str, float]:
     """The logged metrics of a validation pass: per-image means, or for a mask task the
     scores of the pooled counts (a clean photo's F1 is 0 or 1 on its own; pooled, every
     pixel counts once)."""
-    means = mean_metrics(rows)
-    return damage_scores(means) if engine_task(task).returns_mask else means
+    if engine_task(task).returns_mask:
+        return pooled_damage_scores(rows)
+    return mean_metrics(rows)
 
 
 def _picture(array: np.ndarray) -> np.ndarray:
