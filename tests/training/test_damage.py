@@ -350,6 +350,61 @@ def test_a_share_of_photos_keeps_its_own_colour_and_contrast() -> None:
     assert DamageConfig.held_out().fresh_prob == DamageConfig().fresh_prob
 
 
+def _sky_over_ground(size: int = 128) -> np.ndarray:
+    """A plain light sky above a dark, textured ground: a backdrop's only candidate."""
+    rng = np.random.default_rng(0)
+    image = np.full((size, size, 3), 0.7, np.float32)
+    image += np.linspace(0.0, 0.05, size, dtype=np.float32)[:, None, None]  # a soft gradient
+    ground = slice(size // 2, None)
+    image[ground] = 0.25 + rng.uniform(-0.1, 0.1, image[ground].shape).astype(np.float32)
+    return image
+
+
+def test_backdrops_flatten_light_plain_ground_unlabelled_and_off_unless_asked() -> None:
+    cfg = dataclasses.replace(_plain("crack", backdrop_prob=1.0, fresh_prob=1.0), clean_prob=1.0)
+    clean = _sky_over_ground()
+    for seed in range(8):
+        image, label, info = damage(clean, np.random.default_rng(seed), cfg)
+        (name, params), *_ = info.ageing
+        assert name == "backdrop" and not label.any()  # content, not damage
+        changed = np.abs(image - clean).max(axis=2) > 0.03
+        # Only the light plain sky, never the dark textured ground (a few rows of its
+        # softened edge aside), and the sky nearly whole: the fill follows the horizon.
+        assert changed[72:].mean() < 0.01
+        assert 0.4 <= params["area"] <= 0.6 and changed[:60].mean() > 0.5
+        sky = _luma(image[:60])
+        assert sky.mean() > 0.6 and sky.std() < 0.08  # light, nearly flat ground
+    # A photo with no light plain region gets none (and says so).
+    dark = np.clip(_photo(96) - 0.3, 0.0, 1.0)
+    image, _, info = damage(dark, np.random.default_rng(1), cfg)
+    assert info.ageing[0] == ("backdrop", {"area": 0.0})
+    assert np.abs(image - dark).max() <= 0.5 / 255 + 1e-6  # the 8-bit quantisation alone
+    for default in (DamageConfig(), DamageConfig.held_out()):
+        assert default.backdrop_prob == 0.0
+
+
+def test_coloured_strokes_are_saturated_unlabelled_and_only_on_colour_photos() -> None:
+    cfg = dataclasses.replace(_plain("crack", strokes_prob=1.0, fresh_prob=1.0), clean_prob=1.0)
+    grey = np.full((96, 96, 3), 0.5, np.float32)
+    for seed in range(6):
+        image, label, info = damage(grey, np.random.default_rng(seed), cfg)
+        (name, params), *_ = info.ageing
+        assert name == "strokes" and 1 <= params["count"] <= 6 and not label.any()
+        core = np.abs(image - grey).max(axis=2) > 0.2
+        assert core.any()
+        # Coloured: the cores differ between channels as no damage colour does.
+        spread = image[core].max(axis=1) - image[core].min(axis=1)
+        assert np.median(spread) > 0.15
+        assert core.mean() < 0.25  # thin lines, not paint over the photo
+    # Aged photos (grey, sepia, faded) never get them: their line would be achromatic.
+    aged = dataclasses.replace(cfg, fresh_prob=0.0)
+    for seed in range(6):
+        _, _, info = damage(grey, np.random.default_rng(seed), aged)
+        assert "strokes" not in [name for name, _ in info.ageing]
+    for default in (DamageConfig(), DamageConfig.held_out()):
+        assert default.strokes_prob == 0.0
+
+
 def test_rails_are_straight_unlabelled_bars_and_off_unless_asked() -> None:
     fresh = dataclasses.replace(_plain("crack", rails_prob=1.0, fresh_prob=1.0), clean_prob=1.0)
     for seed in range(12):

@@ -112,9 +112,7 @@ def test_a_second_rounds_file_adds_its_pieces_to_the_first_rounds(tmp_path):
     second = _mined(paths[1:], tmp_path / "round2.json")
     assert HardNegatives.load([first, second], paths).positions == [0, 1, 2]
     recipe = tmp_path / "r.toml"
-    recipe.write_text(
-        f'[hard_negatives]\nfile = "{first}"\nfiles = ["{second}"]\nshare = 0.5\n'
-    )
+    recipe.write_text(f'[hard_negatives]\nfile = "{first}"\nfiles = ["{second}"]\nshare = 0.5\n')
     config = load_config("detect", recipe).hard_negatives
     assert config.all_files == (str(first), str(second))
     dataset = DamageDataset(paths, AugmentConfig(crop_size=64), seed=3, hard_negatives=config)

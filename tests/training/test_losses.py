@@ -7,6 +7,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from training.errors import DivergedError, MissingVGGWeights, TrainingError
@@ -17,6 +18,7 @@ from training.losses import (
     PerceptualLoss,
     decayed_sigma,
     gram_matrix,
+    hard_negative_bce,
     hole_l1,
     hole_mse,
     instance_noise,
@@ -320,3 +322,26 @@ def test_mse_term_for_denoise_variant():
     assert total.item() == pytest.approx(3.0)
     total.backward()
     assert torch.allclose(pred.grad, torch.full_like(pred, (1 + 2 * 2) / 48))
+
+
+def test_hard_negative_bce_punishes_only_the_most_confident_clean_pixels():
+    target = torch.zeros(2, 1, 40, 40)
+    target[0, 0, 10:20, 10:20] = 1.0
+    logits = torch.full((2, 1, 40, 40), -6.0, requires_grad=True)
+    with torch.no_grad():
+        logits[0, 0, 9, 9] = 6.0  # beside the damage: its soft edge, not a false alarm
+        logits[1, 0, 30:34, 30:34] = 4.0  # a confident false alarm on a clean sample
+    loss = hard_negative_bce(logits, target, fraction=0.01)
+    loss.backward()
+    grad = logits.grad[:, 0]
+    assert grad[0, 9, 9] == 0 and grad[0, 10:20, 10:20].abs().sum() == 0
+    # The false alarm's 16 pixels are the clean sample's whole top 1 % (16 of 1 600), so
+    # they alone take its gradient; the rest of that sample gets none.
+    assert (grad[1, 30:34, 30:34] > 0).all()
+    assert grad[1].abs().sum() == grad[1, 30:34, 30:34].abs().sum()
+    expected = (F.softplus(torch.tensor(4.0)) + F.softplus(torch.tensor(-6.0))) / 2
+    assert torch.isclose(loss, expected, atol=1e-5)
+    # Weighted into the generator loss under its own name.
+    weights = LossWeights(dice=1.0, hard_negative_bce=0.5)
+    _, parts = GeneratorLoss(weights)(logits.detach(), target)
+    assert set(parts) == {"dice", "hard_negative_bce"}

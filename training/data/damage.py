@@ -25,6 +25,20 @@ and returns the **label**: 1 where damage should be inpainted. Three stages, in 
    bars across them (posts), white (50 %), cream (25 %) or black (25 %), lit unevenly
    ([0.75, 1] × the colour).
    Unlabelled: fences, window bars and frames are not damage.
+   Likewise ``backdrop_prob`` (0 by default and in the benchmark): a plain light
+   **backdrop** or sky behind the subject — the photo's own region reached from a corner
+   or edge midpoint by a flood fill over its blurred brightness within ±[0.04, 0.15]
+   (`backdrop_tolerance`; the first of the eight seeds, in random order, whose region
+   covers [0.04, 0.6] of the picture, `backdrop_area`, and is light and plain already:
+   mean brightness ≥ 0.5, `backdrop_min_luma`, and mean detail (|luma − its 2 px blur|)
+   ≤ 0.02, `backdrop_max_detail`; else none), edge softened by σ ∈ [0.5, 1.5] px, made
+   white (35 %), cream (45 %) or light grey (20 %), lit unevenly ([0.85, 1] × the
+   colour) and keeping [0.1, 0.5] of its own shading and texture: a torn corner's flat
+   ground bounded by a subject's outline. And ``strokes_prob`` (likewise 0), on fresh
+   photos only (ageing to grey or sepia would make them achromatic, like a scratch):
+   1-6 thin **coloured strokes** — stems, paint drips, wires — arcs 0.1-0.8 × the
+   diagonal long, bowed up to ±10 %, half-width [0.5, 2.5] px, in a random hue at
+   saturation [0.6, 1] and value [0.3, 0.95]: no damage is green, red or violet.
 2. **Damage** (labelled): with probability ``clean_prob`` = 0.2 none at all (the network
    must learn to say "nothing here"); otherwise each kind independently with its
    ``<kind>_prob``, and if none came up, one kind drawn in proportion to those
@@ -123,6 +137,13 @@ class DamageConfig:
     mount_prob: float = 0.1
     rails_prob: float = 0.0
     rails_width: Range = (6.0, 24.0)
+    backdrop_prob: float = 0.0
+    backdrop_tolerance: Range = (0.04, 0.15)
+    backdrop_area: Range = (0.04, 0.6)
+    backdrop_min_luma: float = 0.5
+    backdrop_max_detail: float = 0.02
+    strokes_prob: float = 0.0
+    strokes_count: Range = (1, 6)
     stain_prob: float = 0.2
     stain_opacity: Range = (0.1, 0.35)
     age_blur_prob: float = 0.5

@@ -3,8 +3,10 @@ what each step draws): the undamaged old-looking photo under the damage."""
 
 from __future__ import annotations
 
+import colorsys
 from typing import Any
 
+import cv2
 import numpy as np
 
 from training.data import damage_shapes as shapes
@@ -27,6 +29,7 @@ DamageConfig = Any
 __all__ = ["TONES", "age"]
 
 TONES = ("grey", "sepia", "colour")
+_LIGHT_GREY = ((0.65, 0.65, 0.65), (0.82, 0.82, 0.82))  # a backdrop's, lighter than a tear's
 
 
 def _tone(image, rng, cfg: DamageConfig):
@@ -108,6 +111,78 @@ def _rails(image, rng, cfg: DamageConfig):
     return image + cover[..., None] * (paint - image), {"width": bar, "angle": float(angle)}
 
 
+def _backdrop(image, rng, cfg: DamageConfig):
+    """A plain light studio backdrop or sky behind the subject: the photo's own background
+    region reached from a corner or an edge (a flood fill over its blurred brightness, so
+    the boundary is a real object's outline), made flat, light ground — as a torn-off
+    corner shows, but bounded by the subject's contour instead of a jagged tear — lit
+    unevenly and keeping a trace of its own shading. Content, not damage (unlabelled): the
+    plain cream backdrop of a studio portrait is what the detectors after stage 12 took for
+    a torn corner as they learnt tears again. Returns the image unchanged (params
+    ``{"area": 0}``) when no seed reaches a region of a plausible size."""
+    height, width = image.shape[:2]
+    sharp = np.ascontiguousarray(ops.luma(image), np.float32)
+    luma = cv2.GaussianBlur(sharp, (0, 0), 2.0)
+    detail = np.abs(sharp - luma)
+    tolerance = uniform(rng, cfg.backdrop_tolerance)
+    seeds = [
+        (0, 0),
+        (width - 1, 0),
+        (width - 1, height - 1),
+        (0, height - 1),
+        (width // 2, 0),
+        (width - 1, height // 2),
+        (width // 2, height - 1),
+        (0, height // 2),
+    ]
+    for index in rng.permutation(len(seeds)):
+        region = np.zeros((height + 2, width + 2), np.uint8)
+        flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+        cv2.floodFill(luma.copy(), region, seeds[index], 0, tolerance, tolerance, flags)
+        inside = region[1:-1, 1:-1] > 0
+        area = float(inside.mean())
+        # Only ground that is light and plain already (a sky, a wall, a backdrop): whitening a
+        # dark coat or textured sand makes a paper-like patch with an arbitrary, blotchy
+        # outline, i.e. a tear labelled "not damage".
+        plain = area > 0 and float(detail[inside].mean()) <= cfg.backdrop_max_detail
+        if (
+            plain
+            and float(luma[inside].mean()) >= cfg.backdrop_min_luma
+            and (cfg.backdrop_area[0] <= area <= cfg.backdrop_area[1])
+        ):
+            break
+    else:
+        return image, {"area": 0.0}
+    alpha = shapes.soften(region[1:-1, 1:-1].astype(np.float32), uniform(rng, (0.5, 1.5)))
+    colour = rgb(rng, *(_WHITE, _PAPER, _LIGHT_GREY)[pick(rng, (0.35, 0.45, 0.2))])
+    light = shapes.smooth_field(rng, (height, width), uniform(rng, (0.3, 1.0)) * min(height, width))
+    trace = uniform(rng, (0.1, 0.5))  # the backdrop's own shading and texture, faintly
+    ground = colour * (0.85 + 0.15 * light)[..., None] + trace * (image - luma[..., None])
+    ground = ground + trace * (luma - float(luma[alpha > 0.5].mean()))[..., None]
+    blended = image + alpha[..., None] * (ground.astype(np.float32) - image)
+    return blended, {"area": area, "tolerance": tolerance, "trace": trace}
+
+
+def _strokes(image, rng, cfg: DamageConfig):
+    """Thin saturated-colour lines: flower stems, paint drips and splatter, coloured wires
+    and threads. Content, not damage (unlabelled): a thin line is what a scratch or a
+    hair looks like, but no damage is green, red or violet — McMaster's flower stems and
+    splattered shirt were its commonest false alarms after the fence. Drawn on photos that
+    keep their colour only, since ageing to grey or sepia would leave an achromatic line
+    the same as a labelled scratch."""
+    shape = image.shape[:2]
+    diagonal = float(np.hypot(*shape))
+    count = int(rng.integers(cfg.strokes_count[0], cfg.strokes_count[1] + 1))
+    for _ in range(count):
+        length = uniform(rng, (0.1, 0.8)) * diagonal
+        points, _ = shapes.arc(rng, shape, length, uniform(rng, (-0.1, 0.1)))
+        alpha = shapes.stroke_alpha(shapes.draw_paths(shape, [points]), uniform(rng, (0.5, 2.5)))
+        hue, sat, val = rng.random(), uniform(rng, (0.6, 1.0)), uniform(rng, (0.3, 0.95))
+        colour = np.array(colorsys.hsv_to_rgb(hue, sat, val), np.float32)
+        image = image + alpha[..., None] * (colour - image)
+    return image, {"count": count}
+
+
 def _grain(image, rng, cfg: DamageConfig):
     """Film grain shared by the channels: per-channel (chroma) grain costs three more FFT
     fields (≈10 ms at 256²) and the scan noise adds channel noise anyway."""
@@ -123,14 +198,21 @@ def _grain(image, rng, cfg: DamageConfig):
 
 
 def age(clean: np.ndarray, rng: np.random.Generator, cfg: DamageConfig):
-    """The undamaged old-looking photo and its steps: rails (content, so fresh photos get
-    them too), then tone, levels, stain, blur, grain (or the photo as it is, with
-    probability ``fresh_prob``: then only the rails, if any, are listed)."""
+    """The undamaged old-looking photo and its steps: rails and backdrops (content, so fresh
+    photos get them too), then tone, levels, stain, blur, grain (or the photo as it is, with
+    probability ``fresh_prob``: then only the rails, backdrop and coloured strokes, if any,
+    are listed)."""
     steps = []
     if cfg.rails_prob and rng.random() < cfg.rails_prob:  # no draw at 0: seeds keep their photos
         clean, params = _rails(np.asarray(clean, np.float32), rng, cfg)
         steps.append(("rails", params))
+    if cfg.backdrop_prob and rng.random() < cfg.backdrop_prob:  # likewise
+        clean, params = _backdrop(np.asarray(clean, np.float32), rng, cfg)
+        steps.append(("backdrop", params))
     if rng.random() < cfg.fresh_prob:
+        if cfg.strokes_prob and rng.random() < cfg.strokes_prob:  # colour photos only
+            clean, params = _strokes(np.asarray(clean, np.float32), rng, cfg)
+            steps.append(("strokes", params))
         return np.clip(clean, 0.0, 1.0).astype(np.float32), tuple(steps)
     image, params = _tone(clean, rng, cfg)
     steps.append(("tone", params))
