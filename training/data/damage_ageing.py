@@ -111,6 +111,38 @@ def _rails(image, rng, cfg: DamageConfig):
     return image + cover[..., None] * (paint - image), {"width": bar, "angle": float(angle)}
 
 
+def _backdrop_region(luma, detail, rng, cfg: DamageConfig):
+    """The first of eight seeds (corners and edge midpoints, in random order) whose flood
+    fill over the blurred `luma` is light, plain and of a plausible size: (its 0/1 mask,
+    its share of the picture), or (None, 0.0)."""
+    height, width = luma.shape
+    tolerance = uniform(rng, cfg.backdrop_tolerance)
+    corners = [(0, 0), (width - 1, 0), (width - 1, height - 1), (0, height - 1)]
+    middles = [
+        (width // 2, 0),
+        (width - 1, height // 2),
+        (width // 2, height - 1),
+        (0, height // 2),
+    ]
+    seeds = corners + middles
+    flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+    for index in rng.permutation(len(seeds)):
+        region = np.zeros((height + 2, width + 2), np.uint8)
+        cv2.floodFill(luma.copy(), region, seeds[index], 0, tolerance, tolerance, flags)
+        inside = region[1:-1, 1:-1] > 0
+        area = float(inside.mean())
+        # Only ground that is light and plain already (a sky, a wall, a backdrop): whitening a
+        # dark coat or textured sand makes a paper-like patch with an arbitrary, blotchy
+        # outline, i.e. a tear labelled "not damage".
+        if not cfg.backdrop_area[0] <= area <= cfg.backdrop_area[1]:
+            continue
+        if detail[inside].mean() <= cfg.backdrop_max_detail and (
+            luma[inside].mean() >= cfg.backdrop_min_luma
+        ):
+            return inside.astype(np.float32), area
+    return None, 0.0
+
+
 def _backdrop(image, rng, cfg: DamageConfig):
     """A plain light studio backdrop or sky behind the subject: the photo's own background
     region reached from a corner or an edge (a flood fill over its blurred brightness, so
@@ -120,47 +152,19 @@ def _backdrop(image, rng, cfg: DamageConfig):
     plain cream backdrop of a studio portrait is what the detectors after stage 12 took for
     a torn corner as they learnt tears again. Returns the image unchanged (params
     ``{"area": 0}``) when no seed reaches a region of a plausible size."""
-    height, width = image.shape[:2]
     sharp = np.ascontiguousarray(ops.luma(image), np.float32)
     luma = cv2.GaussianBlur(sharp, (0, 0), 2.0)
-    detail = np.abs(sharp - luma)
-    tolerance = uniform(rng, cfg.backdrop_tolerance)
-    seeds = [
-        (0, 0),
-        (width - 1, 0),
-        (width - 1, height - 1),
-        (0, height - 1),
-        (width // 2, 0),
-        (width - 1, height // 2),
-        (width // 2, height - 1),
-        (0, height // 2),
-    ]
-    for index in rng.permutation(len(seeds)):
-        region = np.zeros((height + 2, width + 2), np.uint8)
-        flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
-        cv2.floodFill(luma.copy(), region, seeds[index], 0, tolerance, tolerance, flags)
-        inside = region[1:-1, 1:-1] > 0
-        area = float(inside.mean())
-        # Only ground that is light and plain already (a sky, a wall, a backdrop): whitening a
-        # dark coat or textured sand makes a paper-like patch with an arbitrary, blotchy
-        # outline, i.e. a tear labelled "not damage".
-        plain = area > 0 and float(detail[inside].mean()) <= cfg.backdrop_max_detail
-        if (
-            plain
-            and float(luma[inside].mean()) >= cfg.backdrop_min_luma
-            and (cfg.backdrop_area[0] <= area <= cfg.backdrop_area[1])
-        ):
-            break
-    else:
+    region, area = _backdrop_region(luma, np.abs(sharp - luma), rng, cfg)
+    if region is None:
         return image, {"area": 0.0}
-    alpha = shapes.soften(region[1:-1, 1:-1].astype(np.float32), uniform(rng, (0.5, 1.5)))
+    alpha = shapes.soften(region, uniform(rng, (0.5, 1.5)))
     colour = rgb(rng, *(_WHITE, _PAPER, _LIGHT_GREY)[pick(rng, (0.35, 0.45, 0.2))])
-    light = shapes.smooth_field(rng, (height, width), uniform(rng, (0.3, 1.0)) * min(height, width))
+    light = shapes.smooth_field(rng, luma.shape, uniform(rng, (0.3, 1.0)) * min(luma.shape))
     trace = uniform(rng, (0.1, 0.5))  # the backdrop's own shading and texture, faintly
     ground = colour * (0.85 + 0.15 * light)[..., None] + trace * (image - luma[..., None])
     ground = ground + trace * (luma - float(luma[alpha > 0.5].mean()))[..., None]
     blended = image + alpha[..., None] * (ground.astype(np.float32) - image)
-    return blended, {"area": area, "tolerance": tolerance, "trace": trace}
+    return blended, {"area": area, "trace": trace}
 
 
 def _strokes(image, rng, cfg: DamageConfig):
