@@ -118,8 +118,8 @@ HARD_NEGATIVE_GUARD_PX = 3
 def hard_negative_bce(
     logits: Tensor, target: Tensor, fraction: float = HARD_NEGATIVE_FRACTION
 ) -> Tensor:
-    """BCE over each sample's most confident false alarms: the top `fraction` of its clean
-    pixels (farther than `HARD_NEGATIVE_GUARD_PX` from any damage) by logit.
+    """BCE over each sample's most confident false alarms: its `fraction` × pixel count
+    clean pixels (farther than `HARD_NEGATIVE_GUARD_PX` from any damage) of highest logit.
 
     Why: the shipped cut is the one flagging at most 0.2 % of an undamaged photo, so what
     sets it is the tail of the clean pixels' probabilities (a fence rail, a backdrop), which
