@@ -16,6 +16,7 @@ from training.data.damage_kinds import (
     _DARK,
     _PAPER,
     _WHITE,
+    draw_count,
     log_uniform,
     pick,
     rgb,
@@ -128,14 +129,14 @@ def _backdrop_region(luma, detail, rng, cfg: DamageConfig):
     flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
     for index in rng.permutation(len(seeds)):
         region = np.zeros((height + 2, width + 2), np.uint8)
-        cv2.floodFill(luma.copy(), region, seeds[index], 0, tolerance, tolerance, flags)
+        cv2.floodFill(luma, region, seeds[index], 0, tolerance, tolerance, flags)  # mask only
         inside = region[1:-1, 1:-1] > 0
         area = float(inside.mean())
+        if not cfg.backdrop_area[0] <= area <= cfg.backdrop_area[1]:
+            continue
         # Only ground that is light and plain already (a sky, a wall, a backdrop): whitening a
         # dark coat or textured sand makes a paper-like patch with an arbitrary, blotchy
         # outline, i.e. a tear labelled "not damage".
-        if not cfg.backdrop_area[0] <= area <= cfg.backdrop_area[1]:
-            continue
         if detail[inside].mean() <= cfg.backdrop_max_detail and (
             luma[inside].mean() >= cfg.backdrop_min_luma
         ):
@@ -161,8 +162,8 @@ def _backdrop(image, rng, cfg: DamageConfig):
     colour = rgb(rng, *(_WHITE, _PAPER, _LIGHT_GREY)[pick(rng, (0.35, 0.45, 0.2))])
     light = shapes.smooth_field(rng, luma.shape, uniform(rng, (0.3, 1.0)) * min(luma.shape))
     trace = uniform(rng, (0.1, 0.5))  # the backdrop's own shading and texture, faintly
-    ground = colour * (0.85 + 0.15 * light)[..., None] + trace * (image - luma[..., None])
-    ground = ground + trace * (luma - float(luma[alpha > 0.5].mean()))[..., None]
+    shading = image - float(luma[alpha > 0.5].mean())
+    ground = colour * (0.85 + 0.15 * light)[..., None] + trace * shading
     blended = image + alpha[..., None] * (ground.astype(np.float32) - image)
     return blended, {"area": area, "trace": trace}
 
@@ -176,7 +177,7 @@ def _strokes(image, rng, cfg: DamageConfig):
     the same as a labelled scratch."""
     shape = image.shape[:2]
     diagonal = float(np.hypot(*shape))
-    count = int(rng.integers(cfg.strokes_count[0], cfg.strokes_count[1] + 1))
+    count = draw_count(rng, cfg.strokes_count)
     for _ in range(count):
         length = uniform(rng, (0.1, 0.8)) * diagonal
         points, _ = shapes.arc(rng, shape, length, uniform(rng, (-0.1, 0.1)))
